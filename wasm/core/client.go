@@ -1,0 +1,413 @@
+package core
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Deps are the client's connections to the outside world.
+type Deps struct {
+	HTTP  HTTPDoer
+	Store TxStore
+	Now   func() time.Time // nil: time.Now
+	Rand  io.Reader        // nil: crypto/rand
+	// Verify checks JWS signatures (OIDC Core §3.1.3.7 step 6); in the browser it is WebCrypto.
+	// It is required unless SkipSignatureCheck is set (tests of claim rules only).
+	Verify             VerifyFunc
+	SkipSignatureCheck bool
+}
+
+// Client runs the authorization code flow with PKCE for one public client and holds its tokens in
+// memory. All methods are safe for concurrent use.
+type Client struct {
+	cfg  Config
+	deps Deps
+
+	discoverMu sync.Mutex
+	meta       *Metadata
+
+	keys keySet // provider's JWK Set cache
+
+	mu      sync.Mutex
+	tokens  *TokenSet
+	idToken *JWT    // validated ID token of the current session
+	flight  *flight // refresh in progress, if any
+}
+
+// flight is one token refresh shared by every caller that needs it (single-flight).
+type flight struct {
+	done  chan struct{}
+	token string
+	err   error
+}
+
+// NewClient validates cfg and returns a client. It does no I/O.
+func NewClient(cfg Config, deps Deps) (*Client, error) {
+	cfg.ResourceOrigins = append([]string(nil), cfg.ResourceOrigins...)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.HTTP == nil || deps.Store == nil || (deps.Verify == nil && !deps.SkipSignatureCheck) {
+		return nil, newError(CodeInternal, "client needs an HTTP doer, a transaction store and a signature verifier")
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &Client{cfg: cfg, deps: deps}, nil
+}
+
+// Config returns the validated configuration.
+func (c *Client) Config() Config { return c.cfg }
+
+// Discover fetches and validates the provider metadata once; later calls return the cached copy.
+// A failure is not cached, so the next call tries again.
+func (c *Client) Discover(ctx context.Context) (*Metadata, error) {
+	c.discoverMu.Lock()
+	defer c.discoverMu.Unlock()
+	if c.meta != nil {
+		return c.meta, nil
+	}
+	resp, err := c.deps.HTTP.Do(ctx, &HTTPRequest{Method: "GET", URL: DiscoveryURL(c.cfg.Issuer), Header: map[string]string{"Accept": "application/json"}})
+	if err != nil {
+		return nil, wrapError(CodeDiscoveryFailed, err, "cannot reach the provider's discovery document: %v", err)
+	}
+	if resp.Status != 200 {
+		return nil, newError(CodeDiscoveryFailed, "discovery document answered HTTP %d", resp.Status)
+	}
+	m, err := ParseMetadata(resp.Body, c.cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	c.meta = m
+	return m, nil
+}
+
+// LoginOptions tune one authorization request.
+type LoginOptions struct {
+	ReturnTo  string // same-origin path to come back to after the callback; default "/"
+	Prompt    string // OIDC Core §3.1.2.1 prompt, e.g. "login" or "none"
+	LoginHint string
+}
+
+// BeginLogin creates and stores a fresh transaction and returns the authorization URL to navigate
+// to (RFC 6749 §4.1.1 with RFC 7636 §4.3 and OIDC Core §3.1.2.1).
+func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error) {
+	returnTo, err := checkReturnTo(o.ReturnTo)
+	if err != nil {
+		return "", err
+	}
+	if o.Prompt != "" && !contains([]string{"none", "login", "consent", "select_account", "create"}, o.Prompt) {
+		return "", newError(CodeInvalidConfig, "prompt %q is not an OIDC prompt value", trimForMessage(o.Prompt))
+	}
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer, CreatedAt: c.deps.Now()}
+	for _, p := range []*string{&tx.State, &tx.Nonce, &tx.Verifier} {
+		if *p, err = randomToken(c.deps.Rand, 32); err != nil {
+			return "", err
+		}
+	}
+	authURL, err := BuildAuthURL(m.AuthorizationEndpoint, AuthParams{
+		ClientID: c.cfg.ClientID, RedirectURI: c.cfg.RedirectURI, Scope: c.cfg.Scope,
+		State: tx.State, Nonce: tx.Nonce, CodeChallenge: S256Challenge(tx.Verifier),
+		Prompt: o.Prompt, LoginHint: o.LoginHint,
+	})
+	if err != nil {
+		return "", err
+	}
+	enc, err := tx.encode()
+	if err != nil {
+		return "", wrapError(CodeInternal, err, "cannot encode the transaction")
+	}
+	if err := c.deps.Store.Put(txKey(tx.State), enc); err != nil {
+		return "", wrapError(CodeStorageError, err, "cannot store the login transaction: %v", err)
+	}
+	return authURL, nil
+}
+
+// checkReturnTo accepts only a same-origin absolute path, so the callback cannot be turned into an
+// open redirector.
+func checkReturnTo(p string) (string, error) {
+	if p == "" {
+		return "/", nil
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") {
+		return "", newError(CodeInvalidConfig, "returnTo must be a path on this origin, like \"/account\"")
+	}
+	return p, nil
+}
+
+// HandleCallback processes the authorization response at rawURL: it takes (and so deletes) the
+// pending transaction for its state, checks the response (RFC 6749 §4.1.2, RFC 9207), exchanges
+// the code (RFC 6749 §4.1.3, RFC 7636 §4.5), validates the token response (§5.1) and ID token (OIDC
+// Core §3.1.3.7), and keeps the tokens in memory. It returns the transaction's returnTo path.
+// On any error the tokens the client already held are left as they were.
+func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, error) {
+	p, err := ParseCallback(rawURL, c.cfg.RedirectURI)
+	if err != nil {
+		return "", err
+	}
+	enc, ok, err := c.deps.Store.Take(txKey(p.State))
+	if err != nil {
+		return "", wrapError(CodeStorageError, err, "cannot read the login transaction: %v", err)
+	}
+	if !ok {
+		return "", newError(CodeStateMismatch, "no login is pending for this state: the callback was forged, replayed or opened in another tab")
+	}
+	tx, err := decodeTransaction(enc)
+	if err != nil {
+		return "", newError(CodeStateMismatch, "the stored login transaction is corrupt")
+	}
+	now := c.deps.Now()
+	if tx.State != p.State || tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
+		return "", newError(CodeStateMismatch, "the login transaction belongs to another configuration")
+	}
+	if now.Sub(tx.CreatedAt) > transactionTTL {
+		return "", newError(CodeStateMismatch, "the login transaction expired; please sign in again")
+	}
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	// State and iss check out: only now is an error response trusted (RFC 9207 §2.4).
+	if err := checkIssuerParam(p, m); err != nil {
+		return "", err
+	}
+	if p.Error != "" {
+		code := p.Error
+		if !validOAuthErrorCode(code) {
+			return "", newError(CodeInvalidCallback, "authorization server returned a malformed error code")
+		}
+		return "", &Error{Code: code, Description: sanitizeDescription(p.ErrorDescription)}
+	}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {p.Code},
+		"redirect_uri":  {tx.RedirectURI},
+		"client_id":     {c.cfg.ClientID},
+		"code_verifier": {tx.Verifier},
+	}
+	tokens, err := c.tokenRequest(ctx, m, form)
+	if err != nil {
+		return "", err
+	}
+	if tokens.IDToken == "" {
+		return "", newError(CodeInvalidTokenResponse, "token response has no id_token although scope includes openid (OIDC Core §3.1.3.3)")
+	}
+	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, now)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.tokens, c.idToken = tokens, idt
+	c.mu.Unlock()
+	return tx.ReturnTo, nil
+}
+
+func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values) (*TokenSet, error) {
+	resp, err := c.deps.HTTP.Do(ctx, formPost(m.TokenEndpoint, form))
+	if err != nil {
+		return nil, wrapError(CodeNetworkError, err, "token request failed: %v", err)
+	}
+	return ParseTokenResponse(resp.Status, resp.Body, c.deps.Now())
+}
+
+func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, now time.Time) (*JWT, error) {
+	j, err := ParseJWT(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.ValidateClaims(IDTokenCheck{
+		Issuer: m.Issuer, ClientID: c.cfg.ClientID, Nonce: nonce, Now: now, Skew: c.cfg.ClockSkew,
+		AllowedAlgs: m.IDTokenSigningAlgValuesSupported,
+	}); err != nil {
+		return nil, err
+	}
+	if !c.deps.SkipSignatureCheck {
+		if err := c.verifySignature(ctx, m, j); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// Authenticated reports whether the client holds tokens.
+func (c *Client) Authenticated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tokens != nil
+}
+
+// UserClaims returns the JSON payload of the validated ID token, or nil when signed out.
+func (c *Client) UserClaims() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idToken == nil {
+		return nil
+	}
+	return append([]byte(nil), c.idToken.Payload...)
+}
+
+// expiryDelta: an access token this close to expiry is treated as expired, so that it does not
+// expire in flight (the same 10 s golang.org/x/oauth2 uses).
+const expiryDelta = 10 * time.Second
+
+// AccessToken returns a usable access token, refreshing it first when it has expired and a refresh
+// token is held. Concurrent callers share one refresh request.
+func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	t := c.tokens
+	if t == nil {
+		c.mu.Unlock()
+		return "", newError(CodeLoginRequired, "not signed in")
+	}
+	if t.Expiry.IsZero() || c.deps.Now().Add(expiryDelta).Before(t.Expiry) {
+		c.mu.Unlock()
+		return t.AccessToken, nil
+	}
+	c.mu.Unlock()
+	return c.Refresh(ctx)
+}
+
+// Refresh obtains a new access token with the refresh token (RFC 6749 §6). Callers arriving while
+// a refresh is under way wait for it instead of starting another. invalid_grant (revoked, reused
+// or expired refresh token) signs the client out and returns CodeLoginRequired; a network failure
+// leaves the tokens as they were.
+func (c *Client) Refresh(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	if c.tokens == nil {
+		c.mu.Unlock()
+		return "", newError(CodeLoginRequired, "not signed in")
+	}
+	f := c.flight
+	if f == nil {
+		if c.tokens.RefreshToken == "" {
+			c.mu.Unlock()
+			return "", newError(CodeLoginRequired, "the access token expired and there is no refresh token")
+		}
+		f = &flight{done: make(chan struct{})}
+		c.flight = f
+		go c.runRefresh(f, c.tokens)
+	}
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.token, f.err
+	case <-ctx.Done():
+		return "", wrapError(CodeNetworkError, ctx.Err(), "gave up waiting for the token refresh")
+	}
+}
+
+// refreshTimeout bounds one refresh; it runs detached from any one caller's context.
+const refreshTimeout = 30 * time.Second
+
+func (c *Client) runRefresh(f *flight, old *TokenSet) {
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	f.token, f.err = c.refresh(ctx, old)
+	c.mu.Lock()
+	c.flight = nil
+	c.mu.Unlock()
+	close(f.done)
+}
+
+func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
+	m, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {old.RefreshToken},
+		"client_id":     {c.cfg.ClientID},
+	}
+	nt, err := c.tokenRequest(ctx, m, form)
+	if err != nil {
+		if ErrorCode(err) == CodeInvalidGrant {
+			c.clearIf(old)
+			return "", wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
+		}
+		return "", err
+	}
+	if nt.RefreshToken == "" {
+		nt.RefreshToken = old.RefreshToken // RFC 6749 §6: the server may keep the old one valid
+	}
+	c.mu.Lock()
+	prev := c.idToken
+	c.mu.Unlock()
+	idt := prev
+	if nt.IDToken != "" {
+		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", c.deps.Now()); err != nil {
+			return "", err
+		}
+		// OIDC Core §12.2: iss and sub must be those of the original ID token.
+		if prev != nil && (idt.Claims.Sub != prev.Claims.Sub || idt.Claims.Iss != prev.Claims.Iss) {
+			return "", newError(CodeInvalidIDToken, "refreshed ID token is for another subject or issuer (OIDC Core §12.2)")
+		}
+	} else {
+		nt.IDToken = old.IDToken
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens != old { // signed out (or in again) meanwhile: drop this result
+		return "", newError(CodeLoginRequired, "signed out during the token refresh")
+	}
+	c.tokens, c.idToken = nt, idt
+	return nt.AccessToken, nil
+}
+
+func (c *Client) clearIf(old *TokenSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == old {
+		c.tokens, c.idToken = nil, nil
+	}
+}
+
+// LogoutRequest says where to send the browser to end the session at the provider
+// (OIDC RP-Initiated Logout 1.0 §2). Params go in a form POST so that the ID token used as
+// id_token_hint never appears in a URL, browser history or server access log.
+type LogoutRequest struct {
+	Endpoint string     // end_session_endpoint; "" when the provider has none
+	Params   url.Values // id_token_hint, client_id, post_logout_redirect_uri
+}
+
+// Logout forgets the tokens and returns the provider logout request, if the provider supports
+// RP-initiated logout.
+func (c *Client) Logout() *LogoutRequest {
+	c.mu.Lock()
+	t := c.tokens
+	c.tokens, c.idToken = nil, nil
+	c.mu.Unlock()
+	c.discoverMu.Lock()
+	m := c.meta
+	c.discoverMu.Unlock()
+	if m == nil || m.EndSessionEndpoint == "" {
+		return &LogoutRequest{}
+	}
+	p := url.Values{"client_id": {c.cfg.ClientID}}
+	if t != nil && t.IDToken != "" {
+		p.Set("id_token_hint", t.IDToken)
+	}
+	if c.cfg.PostLogoutRedirectURI != "" {
+		p.Set("post_logout_redirect_uri", c.cfg.PostLogoutRedirectURI)
+	}
+	return &LogoutRequest{Endpoint: m.EndSessionEndpoint, Params: p}
+}
+
+// AllowsOrigin reports whether the access token may be sent to a request for rawURL: its origin
+// must be one of Config.ResourceOrigins exactly (RFC 6750 §5.3: never send a bearer token to an
+// unintended recipient).
+func (c *Client) AllowsOrigin(rawURL string) bool {
+	o, err := OriginOf(rawURL)
+	if err != nil {
+		return false
+	}
+	return contains(c.cfg.ResourceOrigins, o)
+}
