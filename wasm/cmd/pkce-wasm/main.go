@@ -1,0 +1,51 @@
+//go:build js && wasm
+
+// Command pkce-wasm is the WebAssembly module the JS loader (js/src/pkce-wasm.js) instantiates.
+//
+// Handshake: before go.run the loader sets globalThis.__pkceWasmBridge = {ErrorClass, ready}.
+// main installs bridge.create(options) → Promise<client> and calls bridge.ready(); the loader then
+// removes the global. The program keeps running to serve callbacks.
+package main
+
+import (
+	"context"
+
+	"github.com/hack-pad/safejs"
+	"github.com/pkce-wasm/pkce-wasm/wasm/jsbridge"
+)
+
+func main() {
+	handshake, err := safejs.Global().Get("__pkceWasmBridge")
+	if err != nil || handshake.IsUndefined() {
+		println("pkce-wasm: start this module through the pkce-wasm loader")
+		return
+	}
+	errorClass, err := handshake.Get("ErrorClass")
+	if err != nil {
+		println("pkce-wasm: loader handshake lacks ErrorClass")
+		return
+	}
+	b, err := jsbridge.NewBridge(errorClass)
+	if err != nil {
+		_, _ = handshake.Call("fail", err.Error())
+		return
+	}
+	create, err := b.Func(func(args []safejs.Value) any {
+		opts := safejs.Undefined()
+		if len(args) > 0 {
+			opts = args[0]
+		}
+		return b.NewPromise(func(context.Context) (any, error) { return b.Create(opts) })
+	})
+	if err != nil {
+		_, _ = handshake.Call("fail", err.Error())
+		return
+	}
+	if err := handshake.Set("create", create); err != nil {
+		return
+	}
+	if _, err := handshake.Call("ready"); err != nil {
+		return
+	}
+	select {} // serve JS callbacks for the life of the page
+}

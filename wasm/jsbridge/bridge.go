@@ -1,0 +1,77 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"github.com/hack-pad/safejs"
+)
+
+// Bridge holds the JS globals the boundary uses, looked up once, and the error class the loader
+// supplies.
+type Bridge struct {
+	global         safejs.Value
+	objectCtor     safejs.Value
+	promiseCtor    safejs.Value
+	abortCtor      safejs.Value
+	uint8ArrayCtor safejs.Value
+	requestCtor    safejs.Value
+	urlCtor        safejs.Value
+	json           safejs.Value
+	fetch          safejs.Value
+	errorCtor      safejs.Value
+}
+
+// NewBridge looks up the globals. errorCtor is the PkceWasmError class: new errorCtor(code, description).
+func NewBridge(errorCtor safejs.Value) (*Bridge, error) {
+	g := safejs.Global()
+	b := &Bridge{global: g, errorCtor: errorCtor}
+	for _, x := range []struct {
+		name string
+		dst  *safejs.Value
+	}{
+		{"Object", &b.objectCtor}, {"Promise", &b.promiseCtor}, {"AbortController", &b.abortCtor},
+		{"Uint8Array", &b.uint8ArrayCtor}, {"Request", &b.requestCtor}, {"URL", &b.urlCtor},
+		{"JSON", &b.json}, {"fetch", &b.fetch},
+	} {
+		v, err := g.Get(x.name)
+		if err != nil {
+			return nil, err
+		}
+		if v.IsUndefined() {
+			return nil, constError("this JavaScript environment lacks " + x.name)
+		}
+		*x.dst = v
+	}
+	return b, nil
+}
+
+// Func wraps fn as a JS function that recovers panics (safejs does not), so a bug surfaces as a
+// thrown error instead of wedging the runtime. The Func is meant to live as long as the page.
+func (b *Bridge) Func(fn func(args []safejs.Value) any) (safejs.Func, error) {
+	return safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) (out any) {
+		defer func() {
+			if r := recover(); r != nil {
+				out = b.rejected(constError("panic in pkce-wasm"))
+			}
+		}()
+		return fn(args)
+	})
+}
+
+// rejected returns Promise.reject(toJSError(err)).
+func (b *Bridge) rejected(err error) safejs.Value {
+	p, callErr := b.promiseCtor.Call("reject", b.toJSError(err))
+	if callErr != nil {
+		return safejs.Undefined()
+	}
+	return p
+}
+
+// newObject returns a fresh {} or panics (recovered by Func): only fails if the runtime is broken.
+func (b *Bridge) newObject() safejs.Value {
+	o, err := b.objectCtor.New()
+	if err != nil {
+		panic(err)
+	}
+	return o
+}

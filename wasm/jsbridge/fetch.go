@@ -1,0 +1,121 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+
+	"github.com/hack-pad/safejs"
+	"github.com/pkce-wasm/pkce-wasm/wasm/core"
+)
+
+// FetchDoer is core.HTTPDoer over the host's fetch. Requests to the provider carry no cookies
+// (credentials "omit"), bypass the HTTP cache, and refuse redirects: a token endpoint that
+// redirects is misconfigured or hostile, and following would resend the code or refresh token.
+type FetchDoer struct{ b *Bridge }
+
+func (d FetchDoer) Do(ctx context.Context, r *core.HTTPRequest) (*core.HTTPResponse, error) {
+	b := d.b
+	init, err := b.objectCtor.New()
+	if err != nil {
+		return nil, err
+	}
+	headers, err := b.objectCtor.New()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range r.Header {
+		if err := headers.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	abort, err := b.abortCtor.New()
+	if err != nil {
+		return nil, err
+	}
+	signal, err := abort.Get("signal")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"method": r.Method, "credentials": "omit", "cache": "no-store", "redirect": "error", "mode": "cors"} {
+		if err := init.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := init.Set("headers", headers); err != nil {
+		return nil, err
+	}
+	if err := init.Set("signal", signal); err != nil {
+		return nil, err
+	}
+	if r.Body != "" {
+		if err := init.Set("body", r.Body); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		_, _ = abort.Call("abort")
+	}()
+	p, err := b.fetch.Invoke(r.URL, init)
+	if err != nil {
+		return nil, err
+	}
+	res, err := Await(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &core.HTTPResponse{}
+	if out.Status, err = getInt(res, "status"); err != nil {
+		return nil, err
+	}
+	if h, err := res.Get("headers"); err == nil {
+		if ct, err := h.Call("get", "content-type"); err == nil && !ct.IsNull() {
+			out.ContentType, _ = ct.String()
+		}
+	}
+	bufP, err := res.Call("arrayBuffer")
+	if err != nil {
+		return nil, err
+	}
+	buf, err := Await(ctx, bufP)
+	if err != nil {
+		return nil, err
+	}
+	bytes, err := b.uint8ArrayCtor.New(buf)
+	if err != nil {
+		return nil, err
+	}
+	n, err := getInt(bytes, "length")
+	if err != nil {
+		return nil, err
+	}
+	out.Body = make([]byte, min(n, core.MaxResponseBytes))
+	if len(out.Body) < n {
+		if bytes, err = bytes.Call("subarray", 0, len(out.Body)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := safejs.CopyBytesToGo(out.Body, bytes); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func getInt(v safejs.Value, prop string) (int, error) {
+	p, err := v.Get(prop)
+	if err != nil {
+		return 0, err
+	}
+	return p.Int()
+}
+
+func getString(v safejs.Value, prop string) (string, error) {
+	p, err := v.Get(prop)
+	if err != nil {
+		return "", err
+	}
+	return p.String()
+}
