@@ -17,7 +17,6 @@ type Bridge struct {
 	requestCtor    safejs.Value
 	urlCtor        safejs.Value
 	json           safejs.Value
-	fetch          safejs.Value
 	errorCtor      safejs.Value
 }
 
@@ -31,7 +30,7 @@ func NewBridge(errorCtor safejs.Value) (*Bridge, error) {
 	}{
 		{"Object", &b.objectCtor}, {"Promise", &b.promiseCtor}, {"AbortController", &b.abortCtor},
 		{"Uint8Array", &b.uint8ArrayCtor}, {"Request", &b.requestCtor}, {"URL", &b.urlCtor},
-		{"JSON", &b.json}, {"fetch", &b.fetch},
+		{"JSON", &b.json},
 	} {
 		v, err := g.Get(x.name)
 		if err != nil {
@@ -43,6 +42,12 @@ func NewBridge(errorCtor safejs.Value) (*Bridge, error) {
 		*x.dst = v
 	}
 	return b, nil
+}
+
+// fetch calls globalThis.fetch as it is now, not as it was at start-up, so that instrumentation
+// installed later (service mocks, tracing) sees our requests too.
+func (b *Bridge) fetch(args ...any) (safejs.Value, error) {
+	return b.global.Call("fetch", args...)
 }
 
 // Func wraps fn as a JS function that recovers panics (safejs does not), so a bug surfaces as a

@@ -50,7 +50,7 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 			return err
 		}
 		f, err := v.Float()
-		if err != nil || f < 0 || f > 86400 {
+		if err != nil || !(f >= 0 && f <= 86400) { // also rejects NaN
 			return &core.Error{Code: core.CodeInvalidConfig, Description: name + " must be a number of seconds (0-86400)"}
 		}
 		*dst = time.Duration(f * float64(time.Second))

@@ -59,7 +59,7 @@ func (d FetchDoer) Do(ctx context.Context, r *core.HTTPRequest) (*core.HTTPRespo
 		<-ctx.Done()
 		_, _ = abort.Call("abort")
 	}()
-	p, err := b.fetch.Invoke(r.URL, init)
+	p, err := b.fetch(r.URL, init)
 	if err != nil {
 		return nil, err
 	}

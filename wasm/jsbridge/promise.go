@@ -40,7 +40,9 @@ func (b *Bridge) NewPromise(work func(ctx context.Context) (any, error)) safejs.
 			_, _ = reject.Invoke(b.toJSError(err))
 			return
 		}
-		_, _ = resolve.Invoke(v)
+		if _, err := resolve.Invoke(v); err != nil { // v not convertible to JS: settle anyway
+			_, _ = reject.Invoke(b.toJSError(err))
+		}
 	}()
 	return p
 }

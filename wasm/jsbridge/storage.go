@@ -14,7 +14,14 @@ type SessionStore struct{ storage safejs.Value }
 // NewSessionStore returns a store on globalThis.sessionStorage, or an error where there is none
 // (or where reading it throws, as in a sandboxed iframe).
 func NewSessionStore() (*SessionStore, error) {
-	s, err := safejs.Global().Get("sessionStorage")
+	// Reflect.get, not Get: wasm_exec.js catches exceptions thrown by calls but not by property
+	// reads, and the sessionStorage getter throws SecurityError in sandboxed or storage-blocked
+	// contexts, which would otherwise kill the runtime.
+	reflect, err := safejs.Global().Get("Reflect")
+	if err != nil {
+		return nil, err
+	}
+	s, err := reflect.Call("get", safejs.Global(), "sessionStorage")
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 			return nil, err
 		}
 	}
-	p, err := b.fetch.Invoke(req)
+	p, err := b.fetch(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,148 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/pkce-wasm/pkce-wasm/wasm/core"
+)
+
+func TestReadConfigValid(t *testing.T) {
+	b := newTestBridge(t)
+	opts := jsEval(t, `{
+		issuer: "https://op.example.com",
+		clientId: "client-1",
+		redirectUri: "https://app.example.com/callback",
+		scope: "openid profile offline_access",
+		resourceOrigins: ["https://api.example.com", "http://localhost:8080"],
+		postLogoutRedirectUri: "https://app.example.com/",
+		clockSkewSeconds: 5,
+		refreshMarginSeconds: 1.5,
+		wasmUrl: "/pkce/pkce.wasm",
+	}`, nil)
+	got, err := b.ReadConfig(opts)
+	if err != nil {
+		t.Fatalf("ReadConfig: %v", err)
+	}
+	want := core.Config{
+		Issuer:                "https://op.example.com",
+		ClientID:              "client-1",
+		RedirectURI:           "https://app.example.com/callback",
+		Scope:                 "openid profile offline_access",
+		ResourceOrigins:       []string{"https://api.example.com", "http://localhost:8080"},
+		PostLogoutRedirectURI: "https://app.example.com/",
+		ClockSkew:             5 * time.Second,
+		RefreshMargin:         1500 * time.Millisecond,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReadConfig =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestReadConfigMinimal(t *testing.T) {
+	b := newTestBridge(t)
+	got, err := b.ReadConfig(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil))
+	if err != nil {
+		t.Fatalf("ReadConfig: %v", err)
+	}
+	want := core.Config{Issuer: "https://op.example.com", ClientID: "c", RedirectURI: "https://app.example.com/cb"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReadConfig = %+v, want %+v (absent options stay zero)", got, want)
+	}
+}
+
+func TestReadConfigInvalid(t *testing.T) {
+	const base = `issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"`
+	for _, tc := range []struct {
+		name, opts, mention string
+	}{
+		{"unknown key clientID", `{issuer: "https://op.example.com", clientID: "c", redirectUri: "https://app.example.com/cb"}`, `"clientID"`},
+		{"unknown key among valid ones", `{` + base + `, resourceOrigin: ["https://api.example.com"]}`, `"resourceOrigin"`},
+		{"issuer number", `{issuer: 42, clientId: "c", redirectUri: "https://app.example.com/cb"}`, "issuer"},
+		{"clientId object", `{issuer: "https://op.example.com", clientId: {}, redirectUri: "https://app.example.com/cb"}`, "clientId"},
+		{"scope array", `{` + base + `, scope: ["openid"]}`, "scope"},
+		{"resourceOrigins string", `{` + base + `, resourceOrigins: "https://api.example.com"}`, "resourceOrigins"},
+		{"resourceOrigins [1]", `{` + base + `, resourceOrigins: [1]}`, "resourceOrigins"},
+		{"resourceOrigins mixed", `{` + base + `, resourceOrigins: ["https://api.example.com", null]}`, "resourceOrigins"},
+		{"resourceOrigins array-like", `{` + base + `, resourceOrigins: {length: 1, 0: "https://api.example.com"}}`, "resourceOrigins"},
+		{"clockSkewSeconds string", `{` + base + `, clockSkewSeconds: "x"}`, "clockSkewSeconds"},
+		{"clockSkewSeconds numeric string", `{` + base + `, clockSkewSeconds: "30"}`, "clockSkewSeconds"},
+		{"clockSkewSeconds negative", `{` + base + `, clockSkewSeconds: -1}`, "clockSkewSeconds"},
+		{"clockSkewSeconds too large", `{` + base + `, clockSkewSeconds: 86401}`, "clockSkewSeconds"},
+		{"clockSkewSeconds Infinity", `{` + base + `, clockSkewSeconds: Infinity}`, "clockSkewSeconds"},
+		{"clockSkewSeconds NaN", `{` + base + `, clockSkewSeconds: NaN}`, "clockSkewSeconds"},
+		{"refreshMarginSeconds boolean", `{` + base + `, refreshMarginSeconds: true}`, "refreshMarginSeconds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTestBridge(t)
+			cfg, err := b.ReadConfig(jsEval(t, tc.opts, nil))
+			if err == nil {
+				t.Fatalf("ReadConfig(%s) = %+v, nil; want invalid_config", tc.opts, cfg)
+			}
+			desc := wantCode(t, err, core.CodeInvalidConfig)
+			if !strings.Contains(desc, tc.mention) {
+				t.Errorf("description %q does not name %s", desc, tc.mention)
+			}
+		})
+	}
+}
+
+func TestReadConfigNotAnObject(t *testing.T) {
+	b := newTestBridge(t)
+	for name, v := range map[string]safejs.Value{
+		"undefined": safejs.Undefined(),
+		"null":      safejs.Null(),
+		"string":    jsEval(t, `"https://op.example.com"`, nil),
+		"function":  jsEval(t, `function() {}`, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := b.ReadConfig(v); err == nil {
+				t.Fatalf("ReadConfig(%s) succeeded", name)
+			} else {
+				wantCode(t, err, core.CodeInvalidConfig)
+			}
+		})
+	}
+}
+
+// Create validates the options before it needs sessionStorage, and reports a missing
+// sessionStorage (plain Node has none) as storage_error.
+func TestCreateErrors(t *testing.T) {
+	b := newTestBridge(t)
+	if _, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientID: "c"}`, nil)); err == nil {
+		t.Fatal("Create accepted an unknown option")
+	} else {
+		wantCode(t, err, core.CodeInvalidConfig)
+	}
+	// Valid types but a config core rejects (http issuer on a non-loopback host).
+	setGlobal(t, "sessionStorage", newMapStorage(t))
+	if _, err := b.Create(jsEval(t, `{issuer: "http://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil)); err == nil {
+		t.Fatal("Create accepted an http issuer")
+	} else {
+		wantCode(t, err, core.CodeInvalidConfig)
+	}
+	v, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil))
+	if err != nil {
+		t.Fatalf("Create with a sessionStorage: %v", err)
+	}
+	for _, m := range []string{"login", "handleCallback", "isAuthenticated", "getUser", "fetch", "logout"} {
+		if f := prop(t, v, m); f.Type() != safejs.TypeFunction {
+			t.Errorf("client.%s is %v, want a function", m, f.Type())
+		}
+	}
+}
+
+func TestCreateWithoutSessionStorage(t *testing.T) {
+	b := newTestBridge(t)
+	setGlobal(t, "sessionStorage", safejs.Undefined())
+	_, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil))
+	if err == nil {
+		t.Fatal("Create succeeded without sessionStorage")
+	}
+	wantCode(t, err, core.CodeStorageError)
+}
