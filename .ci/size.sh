@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make size: raw, gzip -9 and brotli -q 11 bytes of what a page downloads for pkce-wasm (wasm + JS),
+# beside a hello-world Go WASM built with the same flags in the same run. Fails when the brotli
+# ratio exceeds SIZE_MAX_RATIO (default 2.2).
+set -euo pipefail
+dist=${1:-js/dist}
+max=${SIZE_MAX_RATIO:-2.2}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp/hello.wasm" ./wasm/internal/hello
+cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$tmp/hello_exec.js"
+
+measure() { # files... -> "raw gzip brotli"
+  local raw=0 gz=0 br=0 f
+  for f in "$@"; do
+    raw=$((raw + $(wc -c <"$f")))
+    gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+    br=$((br + $(brotli -q 11 -c "$f" | wc -c)))
+  done
+  echo "$raw $gz $br"
+}
+read -r hr hg hb < <(measure "$tmp/hello.wasm" "$tmp/hello_exec.js")
+read -r pr pg pb < <(measure "$dist/pkce.wasm" "$dist/wasm_exec.js" "$dist/pkce-wasm.js")
+read -r wr wg wb < <(measure "$dist/pkce.wasm")
+printf '%-34s %10s %10s %10s\n' "bytes" "raw" "gzip -9" "brotli -q11"
+printf '%-34s %10d %10d %10d\n' "hello-world Go WASM + wasm_exec.js" "$hr" "$hg" "$hb"
+printf '%-34s %10d %10d %10d\n' "pkce-wasm: pkce.wasm" "$wr" "$wg" "$wb"
+printf '%-34s %10d %10d %10d\n' "pkce-wasm: wasm + wasm_exec + loader" "$pr" "$pg" "$pb"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf '%-34s %10s %10s %10s\n' "ratio pkce-wasm / hello" "$(ratio "$pr" "$hr")" "$(ratio "$pg" "$hg")" "$(ratio "$pb" "$hb")"
+if awk -v r="$(ratio "$pb" "$hb")" -v m="$max" 'BEGIN { exit !(r > m) }'; then
+  echo "size: FAIL: brotli ratio $(ratio "$pb" "$hb") exceeds $max" >&2
+  exit 1
+fi
+echo "size: ok (brotli ratio $(ratio "$pb" "$hb") <= $max)"
