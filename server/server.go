@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// devServer is the wired dev server: two http.Servers, not yet serving.
+type devServer struct {
+	cfg      Config
+	app      *http.Server // app origin
+	op       *http.Server // issuer origin
+	provider *op.Provider
+	stats    *opStats // nil without test hooks
+}
+
+func newDevServer(c Config) (*devServer, error) {
+	c, err := c.normalize()
+	if err != nil {
+		return nil, err
+	}
+	st := newDevStorage(c)
+	provider, err := newProvider(c, st)
+	if err != nil {
+		return nil, err
+	}
+	s := &devServer{cfg: c, provider: provider}
+
+	opH := opHandler(provider, newLoginPage(st.inner, provider))
+	if c.TestHooks {
+		s.stats = newOPStats(provider.TokenEndpoint().Relative())
+		opH = s.stats.middleware(opH)
+	}
+
+	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
+	app := http.NewServeMux()
+	app.Handle("/config.json", configHandler(c))
+	app.HandleFunc("/api/me", api.me)
+	app.HandleFunc("/api/echo", echo)
+	if s.stats != nil {
+		app.Handle("/__test/", s.stats.handler())
+	}
+	registerStatic(app, c.Root)
+
+	s.app = newHTTPServer(logRequests("app", app))
+	s.op = newHTTPServer(logRequests("op", opH))
+	return s, nil
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+}
+
+// shutdown stops both servers gracefully (in-flight requests finish, up to ctx).
+func (s *devServer) shutdown(ctx context.Context) error {
+	return errors.Join(s.app.Shutdown(ctx), s.op.Shutdown(ctx))
+}
+
+func (s *devServer) printBanner(w io.Writer, appAddr, opAddr net.Addr) {
+	c := s.cfg
+	hooks := "off"
+	if c.TestHooks {
+		hooks = "on (" + c.AppOrigin + "/__test/stats, POST /__test/reset)"
+	}
+	fmt.Fprintf(w, `pkce-wasm dev server
+  app:          %s/            (listening on %s)
+  issuer:       %s   (listening on %s)
+  client id:    %s
+  redirect URI: %s
+  user:         %s
+  password:     %s
+  token TTL:    %s
+  test hooks:   %s
+`, c.AppOrigin, appAddr, c.Issuer, opAddr, clientID, c.RedirectURI(), demoUser, demoPassword, c.AccessTokenTTL, hooks)
+	for _, p := range []string{filepath.Join(c.Root, "demo", "index.html"), filepath.Join(c.Root, "js", "dist", "pkce-wasm.js")} {
+		if _, err := os.Stat(p); err != nil {
+			fmt.Fprintf(w, "  warning:      %s not found (run from the repo root, set -root, or build the bundle)\n", p)
+		}
+	}
+}
+
+// logRequests logs method, path, status and duration. Never the query string or headers: they
+// carry codes, states and tokens.
+func logRequests(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		slog.InfoContext(r.Context(), name, "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
