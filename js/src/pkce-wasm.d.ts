@@ -17,6 +17,10 @@ export interface PkceWasmOptions {
   clockSkewSeconds?: number;
   /** Refresh this long before the access token expires, seconds. Default 60. */
   refreshMarginSeconds?: number;
+  /** Refresh proactively before expiry (default true); false: only when a request needs a token. */
+  autoRefresh?: boolean;
+  /** How long a new page waits for another open tab to hand over its session (ms). Default 100; 0 disables. */
+  tabHandoffMs?: number;
   /** Where to load the WASM from. Default: pkce.wasm next to this module. */
   wasmUrl?: string | URL;
 }
@@ -48,18 +52,47 @@ export interface UserClaims {
   [claim: string]: unknown;
 }
 
+export interface CallbackResult {
+  returnTo: string;
+  /** false when a prompt=none request found no session at the provider (a clean signed-out state). */
+  signedIn?: boolean;
+  /** true in a popup or iframe: the response was handed to the window that started the login. */
+  forwarded?: boolean;
+}
+
+export interface PkceWasmEvents {
+  /** New tokens, from a refresh here or in another tab. */
+  tokenRefreshed: { expiresAt: number | null; source?: "other_tab" };
+  /** The access token is within the refresh margin. */
+  tokenExpiring: { expiresAt: number | null };
+  /** Tokens dropped: logout here or in another tab, or the provider ended the session. */
+  signedOut: { reason: "logout" | "invalid_grant" | "other_tab" };
+  /** A background operation (proactive refresh, revocation) failed. */
+  error: { code: PkceWasmErrorCode; during: string };
+}
+
 export interface PkceWasmClient {
   /** Start the authorization code flow with PKCE: navigates to the provider. */
   login(options?: LoginOptions): Promise<void>;
+  /** Sign in in a popup; the page stays. Call from a click handler. */
+  loginPopup(options?: { returnTo?: string }): Promise<CallbackResult>;
+  /**
+   * prompt=none: in a hidden iframe (default; the provider must be same-site or allow its cookies
+   * in frames) resolving to whether a session was found, or with a top-level redirect.
+   */
+  signInSilently(options?: { mode?: "iframe" | "redirect"; returnTo?: string }): Promise<boolean | void>;
   /** On the redirect URI page: validate the response, exchange the code, keep tokens in memory. */
-  handleCallback(url?: string): Promise<{ returnTo: string }>;
+  handleCallback(url?: string): Promise<CallbackResult>;
   isAuthenticated(): Promise<boolean>;
   /** Claims of the validated ID token, or null when signed out. */
   getUser(): Promise<UserClaims | null>;
   /** window.fetch that adds `Authorization: Bearer` for allow-listed origins only. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Forget tokens and end the session at the provider (RP-initiated logout, form POST). */
+  /** Forget tokens in every tab, revoke the refresh token (RFC 7009), end the session at the provider (form POST). */
   logout(options?: LogoutOptions): Promise<void>;
+  /** Subscribe to a lifecycle event; returns an unsubscribe function. */
+  on<K extends keyof PkceWasmEvents>(event: K, listener: (detail: PkceWasmEvents[K]) => void): () => void;
+  off<K extends keyof PkceWasmEvents>(event: K, listener: (detail: PkceWasmEvents[K]) => void): void;
 }
 
 /** Stable error codes; OAuth error codes from the provider (RFC 6749 §4.1.2.1, §5.2) pass through too. */
@@ -67,7 +100,7 @@ export type PkceWasmErrorCode =
   | "invalid_config" | "discovery_failed" | "network_error" | "invalid_callback" | "state_mismatch"
   | "issuer_mismatch" | "invalid_token_response" | "server_error" | "invalid_id_token"
   | "login_required" | "invalid_grant" | "access_denied" | "storage_error" | "invalid_request"
-  | "load_failed" | "internal_error" | (string & {});
+  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | (string & {});
 
 export class PkceWasmError extends Error {
   readonly code: PkceWasmErrorCode;

@@ -54,6 +54,34 @@ function load(wasmUrl) {
   return loading;
 }
 
+const EVENTS = ["tokenRefreshed", "tokenExpiring", "signedOut", "error"];
+
+// wrapClient adds event subscription to the Go client object. Listeners get the event's detail
+// (never a token). on() returns an unsubscribe function.
+function wrapClient(inner, events) {
+  const listeners = new Map();
+  const off = (name, fn) => {
+    const l = listeners.get(fn)?.get(name);
+    if (l) {
+      events.removeEventListener(name, l);
+      listeners.get(fn).delete(name);
+    }
+  };
+  return Object.freeze({
+    ...inner,
+    off,
+    on(name, fn) {
+      if (!EVENTS.includes(name)) throw new PkceWasmError("invalid_config", `unknown event "${name}"; one of ${EVENTS.join(", ")}`);
+      if (typeof fn !== "function") throw new PkceWasmError("invalid_config", "on() needs a listener function");
+      const l = (e) => fn(e.detail);
+      if (!listeners.has(fn)) listeners.set(fn, new Map());
+      listeners.get(fn).set(name, l);
+      events.addEventListener(name, l);
+      return () => off(name, fn);
+    },
+  });
+}
+
 export const PkceWasm = {
   /**
    * Load the WASM module (once per page) and create a client. Validates the options; does no
@@ -63,7 +91,10 @@ export const PkceWasm = {
     let wasmUrl = options && options.wasmUrl;
     if (!wasmUrl) wasmUrl = new URL("./pkce.wasm", import.meta.url);
     const bridge = await load(wasmUrl);
-    return bridge.create(options);
+    const events = new EventTarget();
+    const emit = (name, detail) => events.dispatchEvent(new CustomEvent(name, { detail }));
+    const inner = await bridge.create(options, emit);
+    return wrapClient(inner, events);
   },
 
   /** True when `href` carries an authorization response (state plus code or error). */

@@ -19,6 +19,10 @@ type Deps struct {
 	// It is required unless SkipSignatureCheck is set (tests of claim rules only).
 	Verify             VerifyFunc
 	SkipSignatureCheck bool
+	// Emit delivers lifecycle events (EventTokenRefreshed, ...). Details never hold a token.
+	Emit func(event string, detail map[string]any)
+	// Tabs coordinates with other tabs of the origin (tabs.go); nil means this tab is alone.
+	Tabs Tabs
 }
 
 // Client runs the authorization code flow with PKCE for one public client and holds its tokens in
@@ -34,8 +38,12 @@ type Client struct {
 
 	mu      sync.Mutex
 	tokens  *TokenSet
-	idToken *JWT    // validated ID token of the current session
-	flight  *flight // refresh in progress, if any
+	idToken *JWT          // validated ID token of the current session
+	flight  *flight       // refresh in progress, if any
+	timer   *time.Timer   // proactive refresh before expiry
+	peers   int           // other tabs heard from
+	changed chan struct{} // closed when the session changes
+	tabID   string
 }
 
 // flight is one token refresh shared by every caller that needs it (single-flight).
@@ -57,7 +65,11 @@ func NewClient(cfg Config, deps Deps) (*Client, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Client{cfg: cfg, deps: deps}, nil
+	tabID, err := randomToken(deps.Rand, 12)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{cfg: cfg, deps: deps, tabID: tabID, changed: make(chan struct{})}, nil
 }
 
 // Config returns the validated configuration.
@@ -89,6 +101,7 @@ func (c *Client) Discover(ctx context.Context) (*Metadata, error) {
 // LoginOptions tune one authorization request.
 type LoginOptions struct {
 	ReturnTo  string // same-origin path to come back to after the callback; default "/"
+	Mode      string // "" (top-level redirect), ModePopup or ModeSilent (hidden iframe)
 	Prompt    string // OIDC Core §3.1.2.1 prompt, e.g. "login" or "none"
 	LoginHint string
 }
@@ -107,12 +120,17 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 	if err != nil {
 		return "", err
 	}
-	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer, CreatedAt: c.deps.Now()}
+	if o.Mode != "" && o.Mode != ModePopup && o.Mode != ModeSilent {
+		return "", newError(CodeInvalidConfig, "unknown login mode")
+	}
+	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer,
+		CreatedAt: c.deps.Now(), Prompt: o.Prompt, Mode: o.Mode}
 	for _, p := range []*string{&tx.State, &tx.Nonce, &tx.Verifier} {
 		if *p, err = randomToken(c.deps.Rand, 32); err != nil {
 			return "", err
 		}
 	}
+	tx.State = statePrefix(o.Mode) + tx.State
 	authURL, err := BuildAuthURL(m.AuthorizationEndpoint, AuthParams{
 		ClientID: c.cfg.ClientID, RedirectURI: c.cfg.RedirectURI, Scope: c.cfg.Scope,
 		State: tx.State, Nonce: tx.Nonce, CodeChallenge: S256Challenge(tx.Verifier),
@@ -143,48 +161,105 @@ func checkReturnTo(p string) (string, error) {
 	return p, nil
 }
 
-// HandleCallback processes the authorization response at rawURL: it takes (and so deletes) the
+// Login modes. The mode is visible in the state value's prefix so that the page loaded in a popup
+// or iframe knows to hand the response to its opener or parent instead of handling it itself (the
+// transaction is in the opener's sessionStorage, not its own).
+const (
+	ModePopup  = "popup"
+	ModeSilent = "silent"
+)
+
+func statePrefix(mode string) string {
+	switch mode {
+	case ModePopup:
+		return "p."
+	case ModeSilent:
+		return "s."
+	}
+	return ""
+}
+
+// CallbackMode returns the login mode a callback URL belongs to, from its state prefix.
+func CallbackMode(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	switch st := u.Query().Get("state"); {
+	case strings.HasPrefix(st, "p."):
+		return ModePopup
+	case strings.HasPrefix(st, "s."):
+		return ModeSilent
+	}
+	return ""
+}
+
+// CallbackResult describes a processed callback.
+type CallbackResult struct {
+	ReturnTo string
+	Mode     string
+	// NoSession is true when a prompt=none request came back with login_required or a
+	// similar answer (OIDC Core §3.1.2.6): a clean signed-out state, not a failure.
+	NoSession bool
+}
+
+// silentErrors are the answers to prompt=none that mean "no session at the provider".
+var silentErrors = []string{"login_required", "interaction_required", "consent_required", "account_selection_required"}
+
+// HandleCallback is Callback returning only the returnTo path.
+func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, error) {
+	r, err := c.Callback(ctx, rawURL)
+	if err != nil {
+		return "", err
+	}
+	return r.ReturnTo, nil
+}
+
+// Callback processes the authorization response at rawURL: it takes (and so deletes) the
 // pending transaction for its state, checks the response (RFC 6749 §4.1.2, RFC 9207), exchanges
 // the code (RFC 6749 §4.1.3, RFC 7636 §4.5), validates the token response (§5.1) and ID token (OIDC
 // Core §3.1.3.7), and keeps the tokens in memory. It returns the transaction's returnTo path.
 // On any error the tokens the client already held are left as they were.
-func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, error) {
+func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, error) {
 	p, err := ParseCallback(rawURL, c.cfg.RedirectURI)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	enc, ok, err := c.deps.Store.Take(txKey(p.State))
 	if err != nil {
-		return "", wrapError(CodeStorageError, err, "cannot read the login transaction: %v", err)
+		return nil, wrapError(CodeStorageError, err, "cannot read the login transaction: %v", err)
 	}
 	if !ok {
-		return "", newError(CodeStateMismatch, "no login is pending for this state: the callback was forged, replayed or opened in another tab")
+		return nil, newError(CodeStateMismatch, "no login is pending for this state: the callback was forged, replayed or opened in another tab")
 	}
 	tx, err := decodeTransaction(enc)
 	if err != nil {
-		return "", newError(CodeStateMismatch, "the stored login transaction is corrupt")
+		return nil, newError(CodeStateMismatch, "the stored login transaction is corrupt")
 	}
 	now := c.deps.Now()
 	if tx.State != p.State || tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
-		return "", newError(CodeStateMismatch, "the login transaction belongs to another configuration")
+		return nil, newError(CodeStateMismatch, "the login transaction belongs to another configuration")
 	}
 	if now.Sub(tx.CreatedAt) > transactionTTL {
-		return "", newError(CodeStateMismatch, "the login transaction expired; please sign in again")
+		return nil, newError(CodeStateMismatch, "the login transaction expired; please sign in again")
 	}
 	m, err := c.Discover(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// State and iss check out: only now is an error response trusted (RFC 9207 §2.4).
 	if err := checkIssuerParam(p, m); err != nil {
-		return "", err
+		return nil, err
 	}
 	if p.Error != "" {
 		code := p.Error
 		if !validOAuthErrorCode(code) {
-			return "", newError(CodeInvalidCallback, "authorization server returned a malformed error code")
+			return nil, newError(CodeInvalidCallback, "authorization server returned a malformed error code")
 		}
-		return "", &Error{Code: code, Description: sanitizeDescription(p.ErrorDescription)}
+		if tx.Prompt == "none" && contains(silentErrors, code) {
+			return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode, NoSession: true}, nil
+		}
+		return nil, &Error{Code: code, Description: sanitizeDescription(p.ErrorDescription)}
 	}
 	form := url.Values{
 		"grant_type":    {"authorization_code"},
@@ -195,19 +270,20 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 	}
 	tokens, err := c.tokenRequest(ctx, m, form)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if tokens.IDToken == "" {
-		return "", newError(CodeInvalidTokenResponse, "token response has no id_token although scope includes openid (OIDC Core §3.1.3.3)")
+		return nil, newError(CodeInvalidTokenResponse, "token response has no id_token although scope includes openid (OIDC Core §3.1.3.3)")
 	}
 	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, now)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	c.mu.Lock()
-	c.tokens, c.idToken = tokens, idt
+	c.setSessionLocked(tokens, idt)
 	c.mu.Unlock()
-	return tx.ReturnTo, nil
+	c.shareSession(tokens)
+	return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode}, nil
 }
 
 func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values) (*TokenSet, error) {
@@ -263,37 +339,87 @@ const expiryDelta = 10 * time.Second
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	t := c.tokens
+	c.mu.Unlock()
 	if t == nil {
-		c.mu.Unlock()
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
-	if t.Expiry.IsZero() || c.deps.Now().Add(expiryDelta).Before(t.Expiry) {
-		c.mu.Unlock()
+	now := c.deps.Now()
+	if t.Expiry.IsZero() || now.Before(t.Expiry.Add(-c.refreshMargin(t))) {
 		return t.AccessToken, nil
 	}
-	c.mu.Unlock()
-	return c.Refresh(ctx)
+	// Within the refresh margin (the proactive timer may not have run: background tabs throttle
+	// timers) or expired: refresh. If that fails for a passing reason while the current token is
+	// still good, use it; the next call tries again.
+	tok, err := c.refreshFrom(ctx, t)
+	if err != nil && ErrorCode(err) != CodeLoginRequired && now.Add(expiryDelta).Before(t.Expiry) {
+		return t.AccessToken, nil
+	}
+	return tok, err
 }
 
-// Refresh obtains a new access token with the refresh token (RFC 6749 §6). Callers arriving while
-// a refresh is under way wait for it instead of starting another. invalid_grant (revoked, reused
-// or expired refresh token) signs the client out and returns CodeLoginRequired; a network failure
-// leaves the tokens as they were.
+// refreshMargin is how long before t's expiry a refresh is due: Config.RefreshMargin, but never
+// more than half the token's lifetime, so that short-lived tokens do not refresh in a loop.
+func (c *Client) refreshMargin(t *TokenSet) time.Duration {
+	m := c.cfg.RefreshMargin
+	if half := t.Expiry.Sub(t.IssuedAt) / 2; m > half {
+		m = half
+	}
+	return m
+}
+
+// Refresh obtains a new access token with the refresh token (RFC 6749 §6), whatever the current
+// one's expiry. Callers arriving while a refresh is under way share it.
 func (c *Client) Refresh(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	if c.tokens == nil {
+	t := c.tokens
+	c.mu.Unlock()
+	if t == nil {
+		return "", newError(CodeLoginRequired, "not signed in")
+	}
+	return c.refreshFrom(ctx, t)
+}
+
+// RefreshAfterRejection is for a resource server's 401 invalid_token (RFC 6750 §3.1): it refreshes
+// unless the rejected access token has already been replaced, in which case it returns the current
+// one. Exactly one refresh happens however many requests were rejected with the same token.
+func (c *Client) RefreshAfterRejection(ctx context.Context, rejected string) (string, error) {
+	c.mu.Lock()
+	t := c.tokens
+	c.mu.Unlock()
+	if t == nil {
+		return "", newError(CodeLoginRequired, "not signed in")
+	}
+	if t.AccessToken != rejected {
+		return t.AccessToken, nil
+	}
+	return c.refreshFrom(ctx, t)
+}
+
+// refreshFrom refreshes the token set stale, which the caller found unusable. If the tokens have
+// changed since (another caller refreshed), it returns the current access token without a request;
+// if a refresh of stale is under way, it waits for that one (single flight). invalid_grant
+// (revoked, reused or expired refresh token) signs the client out and returns CodeLoginRequired; a
+// network failure leaves the tokens as they were, so the next call tries again.
+func (c *Client) refreshFrom(ctx context.Context, stale *TokenSet) (string, error) {
+	c.mu.Lock()
+	switch {
+	case c.tokens == nil:
 		c.mu.Unlock()
 		return "", newError(CodeLoginRequired, "not signed in")
+	case c.tokens != stale:
+		tok := c.tokens.AccessToken
+		c.mu.Unlock()
+		return tok, nil
 	}
 	f := c.flight
 	if f == nil {
-		if c.tokens.RefreshToken == "" {
+		if stale.RefreshToken == "" {
 			c.mu.Unlock()
 			return "", newError(CodeLoginRequired, "the access token expired and there is no refresh token")
 		}
 		f = &flight{done: make(chan struct{})}
 		c.flight = f
-		go c.runRefresh(f, c.tokens)
+		go c.runRefresh(f, stale)
 	}
 	c.mu.Unlock()
 	select {
@@ -310,11 +436,29 @@ const refreshTimeout = 30 * time.Second
 func (c *Client) runRefresh(f *flight, old *TokenSet) {
 	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 	defer cancel()
-	f.token, f.err = c.refresh(ctx, old)
+	if c.deps.Tabs != nil {
+		// One refresh for the whole origin: take the cross-tab lock, then look again, since the
+		// tab that held it may have refreshed and shared its result (see tabs.go).
+		err := c.deps.Tabs.WithLock(ctx, func(ctx context.Context) {
+			if cur := c.currentIfNewer(ctx, old); cur != nil {
+				f.token = cur.AccessToken
+				return
+			}
+			f.token, f.err = c.refresh(ctx, old)
+		})
+		if err != nil && f.token == "" && f.err == nil {
+			f.err = wrapError(CodeInternal, err, "cross-tab lock failed: %v", err)
+		}
+	} else {
+		f.token, f.err = c.refresh(ctx, old)
+	}
 	c.mu.Lock()
 	c.flight = nil
 	c.mu.Unlock()
 	close(f.done)
+	if f.err != nil {
+		c.emit(EventError, map[string]any{"code": ErrorCode(f.err), "during": "refresh"})
+	}
 }
 
 func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
@@ -330,7 +474,11 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	nt, err := c.tokenRequest(ctx, m, form)
 	if err != nil {
 		if ErrorCode(err) == CodeInvalidGrant {
-			c.clearIf(old)
+			if cur := c.currentIfNewer(ctx, old); cur != nil {
+				// Another tab rotated the refresh token under us; its result is ours too.
+				return cur.AccessToken, nil
+			}
+			c.clearIf(old, "invalid_grant")
 			return "", wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
 		}
 		return "", err
@@ -354,20 +502,27 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 		nt.IDToken = old.IDToken
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.tokens != old { // signed out (or in again) meanwhile: drop this result
+		c.mu.Unlock()
 		return "", newError(CodeLoginRequired, "signed out during the token refresh")
 	}
-	c.tokens, c.idToken = nt, idt
+	c.setSessionLocked(nt, idt)
+	c.mu.Unlock()
+	c.shareSession(nt)
+	c.emit(EventTokenRefreshed, map[string]any{"expiresAt": unixOrNil(nt.Expiry)})
 	return nt.AccessToken, nil
 }
 
-func (c *Client) clearIf(old *TokenSet) {
+// clearIf signs out if the session is still old, and says so (signedOut event, other tabs).
+func (c *Client) clearIf(old *TokenSet, reason string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tokens == old {
-		c.tokens, c.idToken = nil, nil
+	if c.tokens != old {
+		c.mu.Unlock()
+		return
 	}
+	c.clearLocked()
+	c.mu.Unlock()
+	c.emit(EventSignedOut, map[string]any{"reason": reason})
 }
 
 // LogoutRequest says where to send the browser to end the session at the provider
@@ -378,13 +533,19 @@ type LogoutRequest struct {
 	Params   url.Values // id_token_hint, client_id, post_logout_redirect_uri
 }
 
-// Logout forgets the tokens and returns the provider logout request, if the provider supports
-// RP-initiated logout.
-func (c *Client) Logout() *LogoutRequest {
+// Logout forgets the tokens (in every tab), revokes the refresh token when the provider offers
+// RFC 7009 revocation (best effort, bounded), and returns the provider logout request, if the
+// provider supports RP-initiated logout.
+func (c *Client) Logout(ctx context.Context) *LogoutRequest {
 	c.mu.Lock()
 	t := c.tokens
-	c.tokens, c.idToken = nil, nil
+	c.clearLocked()
 	c.mu.Unlock()
+	if t != nil {
+		c.emit(EventSignedOut, map[string]any{"reason": "logout"})
+		c.tabsPost(tabMessage{Type: msgLogout})
+		c.revoke(ctx, t)
+	}
 	c.discoverMu.Lock()
 	m := c.meta
 	c.discoverMu.Unlock()

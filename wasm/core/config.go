@@ -18,6 +18,7 @@ type Config struct {
 	PostLogoutRedirectURI string        // where end_session returns to (OIDC RP-Initiated Logout §3); optional
 	ClockSkew             time.Duration // tolerance for exp/iat/nbf; default 30 s
 	RefreshMargin         time.Duration // refresh this long before expiry; default 60 s
+	NoAutoRefresh         bool          // no proactive refresh: only lazily, when a token is needed
 }
 
 const (
@@ -35,7 +36,7 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return err
 	}
-	if iss.RawQuery != "" || iss.Fragment != "" || iss.User != nil {
+	if strings.ContainsAny(c.Issuer, "?#") || iss.User != nil {
 		return newError(CodeInvalidConfig, "issuer must not contain a query, fragment or user info (OIDC Discovery §2)")
 	}
 	if c.ClientID == "" {

@@ -84,7 +84,8 @@ func decodeJSONObject(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	// Only JSON whitespace may follow (dec.More would miss a stray "}" or "]").
+	if strings.TrimLeft(b[dec.InputOffset():], " \t\r\n") != "" {
 		return errNotObject
 	}
 	return nil

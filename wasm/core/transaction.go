@@ -15,6 +15,8 @@ type Transaction struct {
 	RedirectURI string    `json:"redirect_uri"`
 	ReturnTo    string    `json:"return_to"`
 	Issuer      string    `json:"issuer"`
+	Prompt      string    `json:"prompt,omitempty"`
+	Mode        string    `json:"mode,omitempty"` // "", ModePopup or ModeSilent
 	CreatedAt   time.Time `json:"created_at"`
 }
 

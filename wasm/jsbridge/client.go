@@ -12,7 +12,7 @@ import (
 
 // configKeys are the options create accepts; anything else is a typo we report.
 var configKeys = []string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
-	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "wasmUrl"}
+	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "tabHandoffMs", "autoRefresh", "wasmUrl"}
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
 // every member so that mistakes fail at create with invalid_config.
@@ -65,6 +65,13 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 			return c, e
 		}
 	}
+	if v, err := o.Get("autoRefresh"); err == nil && !v.IsUndefined() {
+		if v.Type() != safejs.TypeBoolean {
+			return c, &core.Error{Code: core.CodeInvalidConfig, Description: "autoRefresh must be a boolean"}
+		}
+		on, _ := v.Bool()
+		c.NoAutoRefresh = !on
+	}
 	ro, err := o.Get("resourceOrigins")
 	if err != nil {
 		return c, err
@@ -88,40 +95,120 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 	return c, nil
 }
 
+// defaultTabHandoff is how long a new page waits for another tab to hand over its session.
+const defaultTabHandoff = 100 * time.Millisecond
+
 // Create builds a client from JS options and returns its JS face: an object whose methods all
-// return Promises. It does no network I/O; discovery happens on first use.
-func (b *Bridge) Create(opts safejs.Value) (safejs.Value, error) {
+// return Promises. emit(name, detail) receives lifecycle events. It does no network I/O; discovery
+// happens on first use. In the background it asks other tabs for their session (in-memory
+// handoff); methods that depend on the session wait for that first.
+func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
 	cfg, err := b.ReadConfig(opts)
 	if err != nil {
 		return safejs.Undefined(), err
+	}
+	handoff := defaultTabHandoff
+	if v, err := opts.Get("tabHandoffMs"); err == nil && !v.IsUndefined() {
+		ms, err := v.Float()
+		if err != nil || !(ms >= 0 && ms <= 10000) {
+			return safejs.Undefined(), &core.Error{Code: core.CodeInvalidConfig, Description: "tabHandoffMs must be a number of milliseconds (0-10000)"}
+		}
+		handoff = time.Duration(ms * float64(time.Millisecond))
 	}
 	store, err := NewSessionStore()
 	if err != nil {
 		return safejs.Undefined(), &core.Error{Code: core.CodeStorageError, Description: "sessionStorage is not available: " + err.Error()}
 	}
-	c, err := core.NewClient(cfg, core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify})
-	if err != nil {
+	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify}
+	if emit.Type() == safejs.TypeFunction {
+		deps.Emit = func(event string, detail map[string]any) {
+			d, err := safejs.ValueOf(detail)
+			if err != nil {
+				d = safejs.Undefined()
+			}
+			_, _ = emit.Invoke(event, d)
+		}
+	}
+	var c *core.Client
+	ready := make(chan struct{})
+	tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
+		<-ready
+		c.HandleTabMessage(msg)
+	})
+	if tabs != nil {
+		deps.Tabs = tabs
+	}
+	if c, err = core.NewClient(cfg, deps); err != nil {
 		return safejs.Undefined(), err
 	}
-	return b.clientObject(c)
+	close(ready)
+	restored := make(chan struct{})
+	go func() {
+		defer close(restored)
+		if tabs != nil && handoff > 0 {
+			c.RestoreFromTabs(context.Background(), handoff)
+		}
+	}()
+	return b.clientObject(&jsClient{c: c, restored: restored})
+}
+
+// jsClient is one client as JS sees it.
+type jsClient struct {
+	c        *core.Client
+	restored chan struct{} // closed when the start-up handoff from other tabs is over
+}
+
+func (j *jsClient) waitRestored(ctx context.Context) {
+	select {
+	case <-j.restored:
+	case <-ctx.Done():
+	}
 }
 
 // clientObject exposes c to JS. Each method returns a Promise (so the client could move into a
 // Worker without an API change).
-func (b *Bridge) clientObject(c *core.Client) (safejs.Value, error) {
+func (b *Bridge) clientObject(j *jsClient) (safejs.Value, error) {
+	c := j.c
 	obj := b.newObject()
-	methods := map[string]func(ctx context.Context, args []safejs.Value) (any, error){
-		"login":           func(ctx context.Context, a []safejs.Value) (any, error) { return b.login(ctx, c, arg(a, 0)) },
-		"handleCallback":  func(ctx context.Context, a []safejs.Value) (any, error) { return b.handleCallback(ctx, c, arg(a, 0)) },
-		"isAuthenticated": func(context.Context, []safejs.Value) (any, error) { return c.Authenticated(), nil },
-		"getUser":         func(context.Context, []safejs.Value) (any, error) { return b.user(c) },
-		"fetch":           func(ctx context.Context, a []safejs.Value) (any, error) { return b.wrappedFetch(ctx, c, a) },
-		"logout":          func(ctx context.Context, a []safejs.Value) (any, error) { return b.logout(c, arg(a, 0)) },
+	methods := map[string]func(ctx context.Context, args []safejs.Value, popup safejs.Value) (any, error){
+		"login": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+			return b.login(ctx, c, arg(a, 0))
+		},
+		"loginPopup": func(ctx context.Context, a []safejs.Value, p safejs.Value) (any, error) {
+			return b.loginPopup(ctx, c, arg(a, 0), p)
+		},
+		"signInSilently": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+			return b.signInSilently(ctx, c, arg(a, 0))
+		},
+		"handleCallback": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+			return b.handleCallback(ctx, c, arg(a, 0))
+		},
+		"isAuthenticated": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
+			j.waitRestored(ctx)
+			return c.Authenticated(), nil
+		},
+		"getUser": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
+			j.waitRestored(ctx)
+			return b.user(c)
+		},
+		"fetch": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+			j.waitRestored(ctx)
+			return b.wrappedFetch(ctx, c, a)
+		},
+		"logout": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+			return b.logout(ctx, c, arg(a, 0))
+		},
 	}
 	for name, m := range methods {
-		m := m
+		m, name := m, name
 		f, err := b.Func(func(args []safejs.Value) any {
-			return b.NewPromise(func(ctx context.Context) (any, error) { return m(ctx, args) })
+			popup := safejs.Undefined()
+			if name == "loginPopup" {
+				// window.open must run now, while the click's user activation is certain; the
+				// popup is pointed at the provider once the authorization URL is ready.
+				popup = b.openPopup()
+			}
+			return b.NewPromise(func(ctx context.Context) (any, error) { return m(ctx, args, popup) })
 		})
 		if err != nil {
 			return safejs.Undefined(), err
@@ -195,6 +282,15 @@ func (b *Bridge) navigate(u string) error {
 }
 
 func (b *Bridge) handleCallback(ctx context.Context, c *core.Client, urlArg safejs.Value) (any, error) {
+	if forwarded, err := b.forwardCallback(urlArg); forwarded || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		out := b.newObject()
+		_ = out.Set("returnTo", "/")
+		_ = out.Set("forwarded", true)
+		return out, nil
+	}
 	loc, err := b.global.Get("location")
 	if err != nil {
 		return nil, err
@@ -215,14 +311,13 @@ func (b *Bridge) handleCallback(ctx context.Context, c *core.Client, urlArg safe
 			_, _ = h.Call("replaceState", st, "", core.CleanCallbackURL(href))
 		}
 	}
-	returnTo, err := c.HandleCallback(ctx, target)
+	r, err := c.Callback(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	out := b.newObject()
-	if err := out.Set("returnTo", returnTo); err != nil {
-		return nil, err
-	}
+	_ = out.Set("returnTo", r.ReturnTo)
+	_ = out.Set("signedIn", !r.NoSession)
 	return out, nil
 }
 
@@ -234,12 +329,12 @@ func (b *Bridge) user(c *core.Client) (any, error) {
 	return b.json.Call("parse", string(p))
 }
 
-func (b *Bridge) logout(c *core.Client, o safejs.Value) (any, error) {
+func (b *Bridge) logout(ctx context.Context, c *core.Client, o safejs.Value) (any, error) {
 	returnTo, err := optString(o, "returnTo")
 	if err != nil {
 		return nil, err
 	}
-	req := c.Logout()
+	req := c.Logout(ctx)
 	if optBool(o, "localOnly") || req.Endpoint == "" {
 		if returnTo != "" {
 			return nil, b.navigate(returnTo)

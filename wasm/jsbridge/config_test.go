@@ -114,19 +114,19 @@ func TestReadConfigNotAnObject(t *testing.T) {
 // sessionStorage (plain Node has none) as storage_error.
 func TestCreateErrors(t *testing.T) {
 	b := newTestBridge(t)
-	if _, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientID: "c"}`, nil)); err == nil {
+	if _, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientID: "c"}`, nil), safejs.Undefined()); err == nil {
 		t.Fatal("Create accepted an unknown option")
 	} else {
 		wantCode(t, err, core.CodeInvalidConfig)
 	}
 	// Valid types but a config core rejects (http issuer on a non-loopback host).
 	setGlobal(t, "sessionStorage", newMapStorage(t))
-	if _, err := b.Create(jsEval(t, `{issuer: "http://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil)); err == nil {
+	if _, err := b.Create(jsEval(t, `{issuer: "http://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined()); err == nil {
 		t.Fatal("Create accepted an http issuer")
 	} else {
 		wantCode(t, err, core.CodeInvalidConfig)
 	}
-	v, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil))
+	v, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined())
 	if err != nil {
 		t.Fatalf("Create with a sessionStorage: %v", err)
 	}
@@ -140,7 +140,7 @@ func TestCreateErrors(t *testing.T) {
 func TestCreateWithoutSessionStorage(t *testing.T) {
 	b := newTestBridge(t)
 	setGlobal(t, "sessionStorage", safejs.Undefined())
-	_, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil))
+	_, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined())
 	if err == nil {
 		t.Fatal("Create succeeded without sessionStorage")
 	}

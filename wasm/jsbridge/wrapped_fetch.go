@@ -29,26 +29,72 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	if err != nil {
 		return nil, err
 	}
-	if c.AllowsOrigin(u) && c.Authenticated() {
-		tok, err := c.AccessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		h, err := req.Get("headers")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := h.Call("set", "Authorization", "Bearer "+tok); err != nil {
-			return nil, err
-		}
+	if !c.AllowsOrigin(u) || !c.Authenticated() {
+		return b.send(ctx, req)
 	}
-	p, err := b.fetch(req)
+	tok, err := c.AccessToken(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// Clone before the first send: a body can be sent only once, and we may retry.
+	retry, err := req.Call("clone")
+	if err != nil {
+		return nil, err
+	}
+	if err := setBearer(req, tok); err != nil {
+		return nil, err
+	}
+	res, err := b.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 6750 §3.1: 401 with error="invalid_token" means this token is no good (expired early,
+	// revoked): refresh once and retry once. Other 401s, 403 insufficient_scope and a second 401
+	// go back to the caller. WWW-Authenticate is readable cross-origin only when the resource
+	// server lists it in Access-Control-Expose-Headers.
+	if st, _ := getInt(res, "status"); st != 401 || !isInvalidToken(res) {
+		return res, nil
+	}
+	fresh, err := c.RefreshAfterRejection(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := setBearer(retry, fresh); err != nil {
+		return nil, err
+	}
+	return b.send(ctx, retry)
+}
+
+func setBearer(req safejs.Value, tok string) error {
+	h, err := req.Get("headers")
+	if err != nil {
+		return err
+	}
+	_, err = h.Call("set", "Authorization", "Bearer "+tok)
+	return err
+}
+
+func isInvalidToken(res safejs.Value) bool {
+	h, err := res.Get("headers")
+	if err != nil {
+		return false
+	}
+	v, err := h.Call("get", "www-authenticate")
+	if err != nil || v.Type() != safejs.TypeString {
+		return false
+	}
+	s, _ := v.String()
+	return core.BearerError(s) == "invalid_token"
+}
+
+func (b *Bridge) send(ctx context.Context, req safejs.Value) (safejs.Value, error) {
+	p, err := b.fetch(req)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
 	res, err := Await(ctx, p)
 	if err != nil {
-		return nil, &core.Error{Code: core.CodeNetworkError, Description: "fetch failed: " + err.Error(), Err: err}
+		return safejs.Undefined(), &core.Error{Code: core.CodeNetworkError, Description: "fetch failed: " + err.Error(), Err: err}
 	}
 	return res, nil
 }

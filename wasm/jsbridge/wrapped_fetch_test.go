@@ -371,7 +371,9 @@ func TestClientObjectFetchAndState(t *testing.T) {
 	c, op, store := newTestClient(t)
 	fake := okFetch(t)
 	b := installFetch(t, fake)
-	obj, err := b.clientObject(c)
+	restored := make(chan struct{})
+	close(restored)
+	obj, err := b.clientObject(&jsClient{c: c, restored: restored})
 	if err != nil {
 		t.Fatalf("clientObject: %v", err)
 	}

@@ -3,7 +3,7 @@
 // Command pkce-wasm is the WebAssembly module the JS loader (js/src/pkce-wasm.js) instantiates.
 //
 // Handshake: before go.run the loader sets globalThis.__pkceWasmBridge = {ErrorClass, ready}.
-// main installs bridge.create(options) → Promise<client> and calls bridge.ready(); the loader then
+// main installs bridge.create(options, emit) → Promise<client> and calls bridge.ready(); the loader then
 // removes the global. The program keeps running to serve callbacks.
 package main
 
@@ -31,11 +31,14 @@ func main() {
 		return
 	}
 	create, err := b.Func(func(args []safejs.Value) any {
-		opts := safejs.Undefined()
+		opts, emit := safejs.Undefined(), safejs.Undefined()
 		if len(args) > 0 {
 			opts = args[0]
 		}
-		return b.NewPromise(func(context.Context) (any, error) { return b.Create(opts) })
+		if len(args) > 1 {
+			emit = args[1]
+		}
+		return b.NewPromise(func(context.Context) (any, error) { return b.Create(opts, emit) })
 	})
 	if err != nil {
 		_, _ = handshake.Call("fail", err.Error())
