@@ -43,6 +43,8 @@ type Client struct {
 	timer   *time.Timer   // proactive refresh before expiry
 	peers   int           // other tabs heard from
 	changed chan struct{} // closed when the session changes
+	// loggedOutAt: sessions issued before it (still in flight from another tab) are not adopted.
+	loggedOutAt time.Time
 	tabID   string
 }
 

@@ -48,6 +48,7 @@ func (c *Client) setSessionLocked(t *TokenSet, idt *JWT) {
 // clearLocked drops the session. c.mu must be held.
 func (c *Client) clearLocked() {
 	c.tokens, c.idToken = nil, nil
+	c.loggedOutAt = c.deps.Now()
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil

@@ -102,7 +102,7 @@ func (c *Client) HandleTabMessage(data string) {
 			return
 		}
 		t := m.Session.tokenSet()
-		if c.tokens != nil && !t.IssuedAt.After(c.tokens.IssuedAt) {
+		if !t.IssuedAt.After(c.loggedOutAt) || (c.tokens != nil && !t.IssuedAt.After(c.tokens.IssuedAt)) {
 			c.mu.Unlock()
 			return // ours is as new or newer
 		}
