@@ -45,7 +45,7 @@ type Client struct {
 	changed chan struct{} // closed when the session changes
 	// loggedOutAt: sessions issued before it (still in flight from another tab) are not adopted.
 	loggedOutAt time.Time
-	tabID   string
+	tabID       string
 }
 
 // flight is one token refresh shared by every caller that needs it (single-flight).

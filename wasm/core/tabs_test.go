@@ -228,7 +228,9 @@ func TestTabsLateMessageDoesNotSignOutAfterRotation(t *testing.T) {
 	eventually(t, "broadcast", w.tabs[1].Authenticated)
 	// Tab 1 will not hear tab 0's refresh result (message lost or late) ...
 	w.hub.mu.Lock()
-	w.hub.drop = func(to int, msg string) bool { return to == 1 && strings.Contains(msg, `"type":"session"`) && strings.Contains(msg, "at-2") }
+	w.hub.drop = func(to int, msg string) bool {
+		return to == 1 && strings.Contains(msg, `"type":"session"`) && strings.Contains(msg, "at-2")
+	}
 	w.hub.mu.Unlock()
 	w.clock.Add(2 * time.Hour)
 	if tok, err := w.tabs[0].AccessToken(context.Background()); err != nil || tok != "at-2" {
