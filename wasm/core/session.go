@@ -38,9 +38,11 @@ func (c *Client) setSessionLocked(t *TokenSet, idt *JWT) {
 	if t.Expiry.IsZero() || c.cfg.NoAutoRefresh {
 		return
 	}
+	// A floor on the delay: a token that is (nearly) expired on arrival must not make the timer
+	// refresh in a loop; lazy refresh in AccessToken still covers requests in between.
 	d := t.Expiry.Add(-c.refreshMargin(t)).Sub(c.deps.Now())
-	if d < 0 {
-		d = 0
+	if d < minProactiveDelay {
+		d = minProactiveDelay
 	}
 	c.timer = time.AfterFunc(d, func() { c.onExpiring(t) })
 }
@@ -63,6 +65,8 @@ func (c *Client) notifyChangedLocked() {
 	}
 	c.changed = make(chan struct{})
 }
+
+const minProactiveDelay = time.Second
 
 // onExpiring is the proactive refresh (RFC 6749 §6), run RefreshMargin before expiry.
 func (c *Client) onExpiring(t *TokenSet) {

@@ -80,7 +80,9 @@ func ParseTokenResponse(status int, body []byte, now time.Time) (*TokenSet, erro
 		if err := json.Unmarshal(r.ExpiresIn, &secs); err != nil || secs < 0 || math.IsInf(secs, 0) || secs > 1e9 {
 			return nil, newError(CodeInvalidTokenResponse, "expires_in must be a non-negative number")
 		}
-		t.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
+		if secs > 0 { // 0 carries no usable lifetime: treat it as unknown, as golang.org/x/oauth2 does
+			t.Expiry = now.Add(time.Duration(secs * float64(time.Second)))
+		}
 	}
 	for _, f := range []struct {
 		raw  json.RawMessage

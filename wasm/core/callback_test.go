@@ -1,0 +1,184 @@
+package core
+
+import (
+	"net/url"
+	"testing"
+)
+
+const cbRedirect = "https://app.example.com/callback"
+
+func TestParseCallbackAccepts(t *testing.T) {
+	tests := []struct {
+		name     string
+		redirect string
+		raw      string
+		want     CallbackParams
+	}{
+		{"code and state", cbRedirect, cbRedirect + "?code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"with iss", cbRedirect, cbRedirect + "?code=abc&state=xyz&iss=https%3A%2F%2Fop.example.com",
+			CallbackParams{Code: "abc", State: "xyz", Iss: "https://op.example.com", HasIss: true}},
+		{"empty iss is present", cbRedirect, cbRedirect + "?code=abc&state=xyz&iss=",
+			CallbackParams{Code: "abc", State: "xyz", Iss: "", HasIss: true}},
+		{"error response", cbRedirect, cbRedirect + "?error=access_denied&error_description=User+denied&state=xyz",
+			CallbackParams{State: "xyz", Error: "access_denied", ErrorDescription: "User denied"}},
+		{"extra params ignored", cbRedirect, cbRedirect + "?code=abc&state=xyz&session_state=s&foo=bar",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"default port explicit", cbRedirect, "https://app.example.com:443/callback?code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"upper-case host", cbRedirect, "https://APP.example.com/callback?code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"redirect registered with query", cbRedirect + "?tenant=a", cbRedirect + "?tenant=a&code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"fragment ignored", cbRedirect, cbRedirect + "?code=abc&state=xyz#code=evil&state=evil",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"loopback", "http://localhost:8080/callback", "http://localhost:8080/callback?code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"root path redirect", "https://app.example.com", "https://app.example.com/?code=abc&state=xyz",
+			CallbackParams{Code: "abc", State: "xyz"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseCallback(tt.raw, tt.redirect)
+			if err != nil {
+				t.Fatalf("ParseCallback(%q): %v", tt.raw, err)
+			}
+			if *p != tt.want {
+				t.Errorf("ParseCallback(%q) = %+v, want %+v", tt.raw, *p, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseCallbackRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+	}{
+		{"wrong path", "https://app.example.com/other?code=abc&state=xyz"},
+		{"path prefix", "https://app.example.com/callback/extra?code=abc&state=xyz"},
+		{"trailing slash", "https://app.example.com/callback/?code=abc&state=xyz"},
+		{"path case", "https://app.example.com/Callback?code=abc&state=xyz"},
+		{"wrong host", "https://evil.example.com/callback?code=abc&state=xyz"},
+		{"subdomain", "https://x.app.example.com/callback?code=abc&state=xyz"},
+		{"wrong scheme", "http://app.example.com/callback?code=abc&state=xyz"},
+		{"wrong port", "https://app.example.com:8443/callback?code=abc&state=xyz"},
+		{"userinfo trick", "https://app.example.com@evil.example.com/callback?code=abc&state=xyz"},
+		{"relative", "/callback?code=abc&state=xyz"},
+		{"unparsable", "https://app.example.com:bad/callback?code=abc&state=xyz"},
+		{"missing state", cbRedirect + "?code=abc"},
+		{"empty state", cbRedirect + "?code=abc&state="},
+		{"both code and error", cbRedirect + "?code=abc&error=access_denied&state=xyz"},
+		{"neither code nor error", cbRedirect + "?state=xyz"},
+		{"empty code", cbRedirect + "?code=&state=xyz"},
+		{"duplicate code", cbRedirect + "?code=abc&code=def&state=xyz"},
+		{"duplicate code, same value", cbRedirect + "?code=abc&code=abc&state=xyz"},
+		{"duplicate state", cbRedirect + "?code=abc&state=xyz&state=uvw"},
+		{"duplicate state, one empty", cbRedirect + "?code=abc&state=&state=xyz"},
+		{"duplicate iss", cbRedirect + "?code=abc&state=xyz&iss=https%3A%2F%2Fop.example.com&iss=https%3A%2F%2Fevil.example"},
+		{"duplicate error", cbRedirect + "?error=access_denied&error=server_error&state=xyz"},
+		{"duplicate error_description", cbRedirect + "?error=access_denied&error_description=a&error_description=b&state=xyz"},
+		{"response in fragment only", cbRedirect + "#code=abc&state=xyz"},
+		{"bad query escaping", cbRedirect + "?code=abc&state=x%zz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseCallback(tt.raw, cbRedirect)
+			if err == nil {
+				t.Fatalf("ParseCallback(%q) = %+v, want an error", tt.raw, *p)
+			}
+			wantCode(t, err, CodeInvalidCallback)
+		})
+	}
+}
+
+func TestCheckIssuerParamRFC9207(t *testing.T) {
+	const iss = "https://op.example.com"
+	tests := []struct {
+		name      string
+		supported bool
+		p         CallbackParams
+		wantErr   bool
+	}{
+		{"present and right, advertised", true, CallbackParams{Iss: iss, HasIss: true}, false},
+		{"present and right, not advertised", false, CallbackParams{Iss: iss, HasIss: true}, false},
+		{"present and wrong, advertised", true, CallbackParams{Iss: "https://evil.example", HasIss: true}, true},
+		{"present and wrong, not advertised", false, CallbackParams{Iss: "https://evil.example", HasIss: true}, true},
+		{"trailing slash differs", true, CallbackParams{Iss: iss + "/", HasIss: true}, true},
+		{"present but empty", false, CallbackParams{Iss: "", HasIss: true}, true},
+		{"missing but required", true, CallbackParams{}, true},
+		{"missing, not advertised", false, CallbackParams{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkIssuerParam(&tt.p, &Metadata{Issuer: iss, AuthorizationResponseIssSupported: tt.supported})
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("checkIssuerParam: %v", err)
+				}
+				return
+			}
+			wantCode(t, err, CodeIssuerMismatch)
+		})
+	}
+}
+
+func TestIsCallbackURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		cbRedirect + "?code=abc&state=xyz":                                true,
+		cbRedirect + "?error=access_denied&state=xyz":                     true,
+		"https://anything.example/else?state=xyz&code=1":                  true, // no validation
+		cbRedirect + "?code=abc":                                          false,
+		cbRedirect + "?state=xyz":                                         false,
+		cbRedirect + "?code=&state=xyz":                                   false,
+		cbRedirect + "?code=abc&state=":                                   false,
+		cbRedirect:                                                        false,
+		cbRedirect + "#code=abc&state=xyz":                                false,
+		"https://app.example.com/?q=code&state_x=1":                       false,
+		"https://app.example.com:bad/callback?code=abc&state=xyz":         false,
+		cbRedirect + "?error_description=x&state=xyz":                     false,
+		"https://app.example.com/callback?code=a&state=b&iss=https://op/": true,
+	} {
+		if got := IsCallbackURL(raw); got != want {
+			t.Errorf("IsCallbackURL(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+func TestCleanCallbackURL(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		wantPath  string
+		wantQuery url.Values
+		wantFrag  string
+	}{
+		{"only response params", cbRedirect + "?code=abc&state=xyz&iss=https%3A%2F%2Fop&session_state=s",
+			"/callback", url.Values{}, ""},
+		{"error response", cbRedirect + "?error=access_denied&error_description=no&error_uri=https%3A%2F%2Fx&state=xyz",
+			"/callback", url.Values{}, ""},
+		{"keeps other params", cbRedirect + "?tenant=a&code=abc&lang=de&state=xyz&tags=1&tags=2",
+			"/callback", url.Values{"tenant": {"a"}, "lang": {"de"}, "tags": {"1", "2"}}, ""},
+		{"keeps escaped values", cbRedirect + "?next=%2Fa%3Fb%3Dc&code=abc&state=xyz",
+			"/callback", url.Values{"next": {"/a?b=c"}}, ""},
+		{"keeps fragment", cbRedirect + "?code=abc&state=xyz#section-2",
+			"/callback", url.Values{}, "section-2"},
+		{"nothing to clean", "https://app.example.com/page?x=1",
+			"/page", url.Values{"x": {"1"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := CleanCallbackURL(tt.raw)
+			u := parseURLOrFatal(t, got)
+			if u.Scheme != "https" || u.Host != "app.example.com" || u.Path != tt.wantPath || u.Fragment != tt.wantFrag {
+				t.Errorf("CleanCallbackURL(%q) = %q", tt.raw, got)
+			}
+			diffValues(t, u.Query(), tt.wantQuery)
+			if len(tt.wantQuery) == 0 && u.RawQuery != "" {
+				t.Errorf("CleanCallbackURL(%q) = %q: left a query", tt.raw, got)
+			}
+			if IsCallbackURL(got) {
+				t.Errorf("cleaned URL %q still looks like a callback", got)
+			}
+		})
+	}
+}
