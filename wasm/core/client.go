@@ -293,7 +293,17 @@ func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values)
 	if err != nil {
 		return nil, wrapError(CodeNetworkError, err, "token request failed: %v", err)
 	}
-	return ParseTokenResponse(resp.Status, resp.Body, c.deps.Now())
+	t, err := ParseTokenResponse(resp.Status, resp.Body, c.deps.Now())
+	if e, ok := err.(*Error); ok {
+		// A server may quote what we sent ("refresh token XYZ is expired"): the description goes
+		// to JS and maybe to logs, so no secret of ours may survive in it.
+		for _, k := range []string{"code", "refresh_token", "code_verifier"} {
+			if v := form.Get(k); len(v) >= 8 {
+				e.Description = strings.ReplaceAll(e.Description, v, "[redacted]")
+			}
+		}
+	}
+	return t, err
 }
 
 func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, now time.Time) (*JWT, error) {

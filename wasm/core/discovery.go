@@ -74,11 +74,16 @@ func ParseMetadata(body []byte, issuer string) (*Metadata, error) {
 	return &m, nil
 }
 
-// decodeJSONObject decodes a JSON object into v, rejecting other JSON values and trailing data.
+// decodeJSONObject decodes a JSON object into v, rejecting other JSON values, trailing data and
+// duplicate members (RFC 6749 §3.2: parameters "MUST NOT be included more than once"; a second
+// "iss" or "access_token" is a confusion attack, whichever copy a parser keeps).
 func decodeJSONObject(body []byte, v any) error {
 	b := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(b, "{") {
 		return errNotObject
+	}
+	if err := checkUniqueMembers(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(b))
 	if err := dec.Decode(v); err != nil {
@@ -90,6 +95,33 @@ func decodeJSONObject(body []byte, v any) error {
 	}
 	return nil
 }
+
+// checkUniqueMembers walks the top-level members of a JSON object and fails on a repeated name.
+func checkUniqueMembers(b string) error {
+	dec := json.NewDecoder(strings.NewReader(b))
+	if _, err := dec.Token(); err != nil { // "{"
+		return err
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := k.(string)
+		if seen[name] {
+			return errDuplicateMember
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const errDuplicateMember = constError("duplicate JSON member")
 
 type constError string
 
