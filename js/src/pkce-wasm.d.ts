@@ -86,6 +86,8 @@ export interface PkceWasmClient {
   isAuthenticated(): Promise<boolean>;
   /** Claims of the validated ID token, or null when signed out. */
   getUser(): Promise<UserClaims | null>;
+  /** The provider's UserInfo claims; rejected (invalid_userinfo) unless its sub equals the ID token's. */
+  getUserInfo(): Promise<Record<string, unknown>>;
   /** window.fetch that adds `Authorization: Bearer` for allow-listed origins only. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Forget tokens in every tab, revoke the refresh token (RFC 7009), end the session at the provider (form POST). */
@@ -100,7 +102,7 @@ export type PkceWasmErrorCode =
   | "invalid_config" | "discovery_failed" | "network_error" | "invalid_callback" | "state_mismatch"
   | "issuer_mismatch" | "invalid_token_response" | "server_error" | "invalid_id_token"
   | "login_required" | "invalid_grant" | "access_denied" | "storage_error" | "invalid_request"
-  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | (string & {});
+  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | "invalid_userinfo" | (string & {});
 
 export class PkceWasmError extends Error {
   readonly code: PkceWasmErrorCode;

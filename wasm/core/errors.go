@@ -17,6 +17,7 @@ const (
 	CodeInvalidTokenResponse = "invalid_token_response" // token endpoint answer violates RFC 6749 §5.1
 	CodeServerError          = "server_error"           // 5xx or unexpected status from the server
 	CodeInvalidIDToken       = "invalid_id_token"       // ID token fails OIDC Core §3.1.3.7
+	CodeInvalidUserInfo      = "invalid_userinfo"       // UserInfo response fails OIDC Core §5.3.2
 	CodeLoginRequired        = "login_required"         // no usable tokens: the user must sign in
 	CodeInvalidGrant         = "invalid_grant"          // code or refresh token rejected (RFC 6749 §5.2)
 	CodeAccessDenied         = "access_denied"          // the user or the server refused (RFC 6749 §4.1.2.1)

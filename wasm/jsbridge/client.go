@@ -191,6 +191,14 @@ func (b *Bridge) clientObject(j *jsClient) (safejs.Value, error) {
 			j.waitRestored(ctx)
 			return b.user(c)
 		},
+		"getUserInfo": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
+			j.waitRestored(ctx)
+			p, err := c.UserInfo(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return b.json.Call("parse", string(p))
+		},
 		"fetch": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
 			j.waitRestored(ctx)
 			return b.wrappedFetch(ctx, c, a)
@@ -315,10 +323,7 @@ func (b *Bridge) handleCallback(ctx context.Context, c *core.Client, urlArg safe
 	if err != nil {
 		return nil, err
 	}
-	out := b.newObject()
-	_ = out.Set("returnTo", r.ReturnTo)
-	_ = out.Set("signedIn", !r.NoSession)
-	return out, nil
+	return b.callbackResult(r), nil
 }
 
 func (b *Bridge) user(c *core.Client) (any, error) {

@@ -59,7 +59,19 @@ func (b *Bridge) loginPopup(ctx context.Context, c *core.Client, o safejs.Value,
 	if err != nil {
 		return nil, err
 	}
-	return b.finishForwarded(ctx, c, authURL, wait, popupTimeout)
+	r, err := b.finishForwarded(ctx, c, authURL, wait, popupTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return b.callbackResult(r), nil
+}
+
+// callbackResult is the JS face of a core.CallbackResult: {returnTo, signedIn}.
+func (b *Bridge) callbackResult(r *core.CallbackResult) safejs.Value {
+	out := b.newObject()
+	_ = out.Set("returnTo", r.ReturnTo)
+	_ = out.Set("signedIn", !r.NoSession)
+	return out
 }
 
 // signInSilently tries prompt=none: in a hidden iframe (mode "iframe", default; needs the provider
