@@ -6,7 +6,9 @@ set -euo pipefail
 dist=${1:-js/dist}
 max=${SIZE_MAX_RATIO:-2.2}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp/hello.wasm" ./wasm/internal/hello
+# The floor is built exactly like the bundle (Makefile's GOFLAGS_WASM).
+flags=${GOFLAGS_WASM:--trimpath -gcflags=all=-l -ldflags=-s\ -w}
+eval "GOOS=js GOARCH=wasm go build $flags -o \"\$tmp/hello.wasm\" ./wasm/internal/hello"
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$tmp/hello_exec.js"
 
 measure() { # files... -> "raw gzip brotli"

@@ -169,12 +169,16 @@ func (c *Client) currentIfNewer(ctx context.Context, old *TokenSet) *TokenSet {
 	}
 }
 
+// usableNewerLocked returns the current session if it replaced old (a refresh here or in another
+// tab) and has not expired. Its remaining life is not compared with a fixed delta: a freshly
+// refreshed short-lived token is exactly what a tab waiting on the lock should take, and refreshing
+// again would spend a refresh per tab per period.
 func (c *Client) usableNewerLocked(old *TokenSet) *TokenSet {
 	t := c.tokens
 	if t == nil || t == old || !t.IssuedAt.After(old.IssuedAt) {
 		return nil
 	}
-	if !t.Expiry.IsZero() && !c.deps.Now().Add(expiryDelta).Before(t.Expiry) {
+	if !t.Expiry.IsZero() && !c.deps.Now().Before(t.Expiry) {
 		return nil
 	}
 	return t

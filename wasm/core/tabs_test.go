@@ -56,6 +56,8 @@ type tabsOP struct {
 	gen       int
 	validRT   string
 	refreshes atomic.Int32
+	reuses    atomic.Int32
+	lifetime  time.Duration     // access token lifetime; 0 = 1 h
 	nonces    map[string]string // code -> nonce
 }
 
@@ -77,6 +79,7 @@ func (op *tabsOP) Do(ctx context.Context, r *HTTPRequest) (*HTTPResponse, error)
 	case "refresh_token":
 		op.refreshes.Add(1)
 		if form.Get("refresh_token") != op.validRT {
+			op.reuses.Add(1)
 			return &HTTPResponse{Status: 400, Body: []byte(`{"error":"invalid_grant","error_description":"refresh token reused"}`)}, nil
 		}
 	default:
@@ -88,8 +91,12 @@ func (op *tabsOP) Do(ctx context.Context, r *HTTPRequest) (*HTTPResponse, error)
 	claims, _ := json.Marshal(map[string]any{"iss": tabsIssuer, "sub": "user-1", "aud": "spa", "exp": now.Add(time.Hour).Unix(),
 		"iat": now.Unix(), "nonce": nonce})
 	idt := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"
+	life := op.lifetime
+	if life == 0 {
+		life = time.Hour
+	}
 	b, _ := json.Marshal(map[string]any{"access_token": "at-" + strconv.Itoa(op.gen), "token_type": "Bearer",
-		"expires_in": 3600, "refresh_token": op.validRT, "id_token": idt})
+		"expires_in": life.Seconds(), "refresh_token": op.validRT, "id_token": idt})
 	return &HTTPResponse{Status: 200, Body: b}, nil
 }
 
@@ -293,5 +300,38 @@ func TestTabsIgnoreForeignAndMalformedMessages(t *testing.T) {
 	c.HandleTabMessage(string(b))
 	if c.Authenticated() {
 		t.Fatal("adopted a malformed or foreign session")
+	}
+}
+
+// Short-lived tokens (shorter than the 10 s expiry delta): a tab queued on the lock must take the
+// session another tab just refreshed, not refresh again with the rotated-away refresh token.
+func TestTabsShortLivedTokensOneRefresh(t *testing.T) {
+	w := newTabsWorld(t, 4)
+	w.op.mu.Lock()
+	w.op.lifetime = 6 * time.Second
+	w.op.mu.Unlock()
+	w.login(t, 0)
+	for i := 1; i < 4; i++ {
+		eventually(t, "broadcast", w.tabs[i].Authenticated)
+	}
+	for period := 1; period <= 3; period++ {
+		w.clock.Add(4 * time.Second) // inside the refresh margin (half of 6 s) of the current tokens
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func(tab int) {
+				defer wg.Done()
+				if _, err := w.tabs[tab].AccessToken(context.Background()); err != nil {
+					t.Errorf("period %d tab %d: %v", period, tab, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if n := w.op.refreshes.Load(); n != int32(period) {
+			t.Fatalf("after period %d: %d refresh requests, want %d (one per period for all tabs)", period, n, period)
+		}
+		if r := w.op.reuses.Load(); r != 0 {
+			t.Fatalf("%d refresh-token reuses (invalid_grant)", r)
+		}
 	}
 }

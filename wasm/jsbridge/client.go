@@ -119,7 +119,7 @@ func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), &core.Error{Code: core.CodeStorageError, Description: "sessionStorage is not available: " + err.Error()}
 	}
-	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify}
+	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
 	if emit.Type() == safejs.TypeFunction {
 		deps.Emit = func(event string, detail map[string]any) {
 			d, err := safejs.ValueOf(detail)

@@ -78,7 +78,7 @@ func newTestClient(t *testing.T) (*core.Client, *fakeOP, *core.MemoryTxStore) {
 	c, err := core.NewClient(core.Config{
 		Issuer: testIssuer, ClientID: testClientID, RedirectURI: testRedirectURI,
 		ResourceOrigins: []string{"https://api.example.com", "http://localhost:8080"},
-	}, core.Deps{HTTP: op, Store: store, SkipSignatureCheck: true})
+	}, core.Deps{HTTP: op, Store: store, SkipSignatureCheck: true, Rand: CryptoRand{B: newTestBridge(t)}})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}

@@ -1,0 +1,7 @@
+//go:build !js
+
+package core
+
+import "crypto/rand"
+
+var defaultRand = rand.Reader
