@@ -25,9 +25,17 @@ type devClient struct {
 var _ op.Client = (*devClient)(nil)
 
 func newDevClient(c Config) *devClient {
+	d := newDevClientBase(c)
+	if c.TestHooks { // the benchmark pages' redirect URI (bench_hooks.go)
+		d.redirectURIs = append(d.redirectURIs, c.benchRedirectURI())
+	}
+	return d
+}
+
+func newDevClientBase(c Config) *devClient {
 	return &devClient{
-		redirectURIs:           []string{c.RedirectURI()},
-		postLogoutRedirectURIs: []string{c.PostLogoutRedirectURI()},
+		redirectURIs:           []string{c.RedirectURI(), c.GoDemoRedirectURI()},
+		postLogoutRedirectURIs: []string{c.PostLogoutRedirectURI(), c.GoDemoPostLogoutRedirectURI()},
 		tokenTTL:               c.AccessTokenTTL,
 	}
 }

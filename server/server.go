@@ -17,11 +17,12 @@ import (
 
 // devServer is the wired dev server: two http.Servers, not yet serving.
 type devServer struct {
-	cfg      Config
-	app      *http.Server // app origin
-	op       *http.Server // issuer origin
-	provider *op.Provider
-	stats    *opStats // nil without test hooks
+	cfg       Config
+	app       *http.Server // app origin
+	op        *http.Server // issuer origin
+	provider  *op.Provider
+	stats     *opStats    // nil without test hooks
+	misbehave *misbehaver // nil without test hooks
 }
 
 func newDevServer(c Config) (*devServer, error) {
@@ -39,7 +40,10 @@ func newDevServer(c Config) (*devServer, error) {
 	opH := opHandler(provider, newLoginPage(st.inner, provider))
 	if c.TestHooks {
 		s.stats = newOPStats(provider.TokenEndpoint().Relative())
-		opH = s.stats.middleware(opH)
+		if s.misbehave, err = newMisbehaver(c, provider, st); err != nil {
+			return nil, err
+		}
+		opH = s.stats.middleware(s.misbehave.middleware(opH))
 	}
 
 	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
@@ -47,8 +51,17 @@ func newDevServer(c Config) (*devServer, error) {
 	app.Handle("/config.json", configHandler(c))
 	app.HandleFunc("/api/me", api.me)
 	app.HandleFunc("/api/echo", echo)
+	if c.TestHooks {
+		registerLifecycleHooks(app, api) // lifecycle_hooks.go
+	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
+		app.Handle("/__test/reset", s.misbehave.withReset(s.stats.handler()))
+		app.Handle("/__test/misbehave", s.misbehave.handler())
+		app.HandleFunc("/api/redirect", crossOriginRedirect)
+	}
+	if c.TestHooks {
+		registerBenchHooks(app, c) // bench_hooks.go: `make bench` pages, /api/blob
 	}
 	registerStatic(app, c.Root)
 
