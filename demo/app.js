@@ -8,11 +8,17 @@
 //   body[data-ready="true"]      initial rendering (including callback handling) is finished
 //   #status[data-state]          "signed-in" | "signed-out" (text "Signed in as <name|sub>" / "Signed out")
 //   #login #logout #call-api     buttons, shown/hidden by state
+//   #login-popup                 signs in in a popup (auth.loginPopup); the page stays
 //   #claims                      ID-token claims JSON (auth.getUser())
 //   #api-result[data-status]     HTTP status of the last auth.fetch("/api/me") and its JSON body
 //   #error[data-code]            "<code>: <message>" of the last caught error; hidden when none
 //
 // Never log or display a token: only ID-token claims and API responses are shown.
+//
+// Extra client options for experiments and tests come from the query string, e.g.
+// /?autoRefresh=0&tabHandoffMs=0&refreshMarginSeconds=5, and are kept in sessionStorage
+// ("pkce-demo.options", options only) so that they survive the round trip to the OP in this tab.
+// Without such parameters the client gets /config.json as it is.
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,6 +26,7 @@ const els = {
   status: $("status"),
   error: $("error"),
   login: $("login"),
+  loginPopup: $("login-popup"),
   logout: $("logout"),
   callApi: $("call-api"),
   claims: $("claims"),
@@ -56,7 +63,7 @@ function clearError() {
 }
 
 function setBusy(busy) {
-  for (const b of [els.login, els.logout, els.callApi]) b.disabled = busy;
+  for (const b of [els.login, els.loginPopup, els.logout, els.callApi]) b.disabled = busy;
 }
 
 async function render() {
@@ -77,6 +84,7 @@ async function render() {
     els.claims.textContent = "—";
   }
   els.login.hidden = !auth || signedIn;
+  els.loginPopup.hidden = !auth || signedIn;
   els.logout.hidden = !auth || !signedIn;
   // The API button stays available when signed out, to show what happens without a token
   // (HTTP 401 from the API, or login_required from the client).
@@ -92,6 +100,20 @@ async function onLogin() {
   } catch (err) {
     showError(err);
     setBusy(false);
+  }
+}
+
+async function onLoginPopup() {
+  clearError();
+  setBusy(true);
+  try {
+    // Must run inside the click: loginPopup opens the window synchronously.
+    await auth.loginPopup({ returnTo: "/" });
+  } catch (err) {
+    showError(err);
+  } finally {
+    setBusy(false);
+    await render().catch(showError);
   }
 }
 
@@ -134,6 +156,29 @@ async function onCallApi() {
   }
 }
 
+const OPTIONS_KEY = "pkce-demo.options";
+
+// demoOptions reads the extra client options from the query string (saving them for this tab) or
+// from an earlier page of this tab. Only these names, with checked types, are passed on.
+function demoOptions() {
+  const q = new URLSearchParams(location.search);
+  const out = {};
+  if (q.has("autoRefresh")) out.autoRefresh = !["0", "false", "no", "off"].includes(q.get("autoRefresh"));
+  for (const name of ["tabHandoffMs", "refreshMarginSeconds", "clockSkewSeconds"]) {
+    if (q.has(name) && q.get(name) !== "" && Number.isFinite(Number(q.get(name)))) out[name] = Number(q.get(name));
+  }
+  try {
+    if (Object.keys(out).length > 0) {
+      sessionStorage.setItem(OPTIONS_KEY, JSON.stringify(out));
+      return out;
+    }
+    const saved = JSON.parse(sessionStorage.getItem(OPTIONS_KEY) || "{}");
+    return saved && typeof saved === "object" ? saved : {};
+  } catch {
+    return out;
+  }
+}
+
 async function main() {
   try {
     const { PkceWasm } = await import("/pkce/pkce-wasm.js");
@@ -142,10 +187,13 @@ async function main() {
     if (!res.ok) throw new Error(`GET /config.json: HTTP ${res.status}`);
     const config = await res.json();
 
-    auth = await PkceWasm.create(config);
+    auth = await PkceWasm.create({ ...config, ...demoOptions() });
     window.auth = auth;
+    // Another tab signed in, refreshed or signed out, or the provider ended the session.
+    for (const event of ["tokenRefreshed", "signedOut"]) auth.on(event, () => render().catch(showError));
 
     els.login.addEventListener("click", onLogin);
+    els.loginPopup.addEventListener("click", onLoginPopup);
     els.logout.addEventListener("click", onLogout);
     els.callApi.addEventListener("click", onCallApi);
 

@@ -10,6 +10,9 @@
 // - newSession(): a fresh browser context + page that records console output, page errors,
 //   requests (with navigation flag) and token endpoint exchanges.
 // - signIn(): the full login flow through the OP's login form.
+// - attemptSignIn(): the same flow without requiring success (returns the error the demo shows);
+//   authorizeAtOP(): the OP side of an authorization request over plain HTTP (returns the callback
+//   URL); server.misbehave(case) / server.misbehaveState(): the misbehaving OP (server/misbehave.go).
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -60,8 +63,11 @@ async function getJSON(url, { timeoutMs = 5_000 } = {}) {
 /**
  * Starts the dev server and waits for it. Resolves to a handle:
  * { appOrigin, config, discovery, log(), mark(), logSince(mark), stats(), reset(), stop() }.
+ * Options (all optional): appPort / opPort (default E2E_APP_PORT / E2E_OP_PORT), extraArgs (more
+ * flags, e.g. ["-access-token-ttl", "6s"]), so that a test file can run its own server.
  */
-export async function startServer() {
+export async function startServer({ appPort = APP_PORT, opPort = OP_PORT, extraArgs = [] } = {}) {
+  const APP_ORIGIN = `http://localhost:${appPort}`; // this server's app origin (shadows the default)
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(
@@ -78,7 +84,7 @@ export async function startServer() {
     throw new Error(`something already answers on ${APP_ORIGIN}; stop it or set E2E_APP_PORT/E2E_OP_PORT`);
   }
 
-  const args = ["-app-addr", `localhost:${APP_PORT}`, "-op-addr", `localhost:${OP_PORT}`, "-test-hooks"];
+  const args = ["-app-addr", `localhost:${appPort}`, "-op-addr", `localhost:${opPort}`, "-test-hooks", ...extraArgs];
   const lines = [];
   const child = spawn(bin, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const collect = (name) => {
@@ -164,6 +170,22 @@ export async function startServer() {
       const res = await fetch(`${APP_ORIGIN}/__test/reset`, { method: "POST" });
       if (!res.ok) throw new Error(`POST /__test/reset: HTTP ${res.status}`);
     },
+    /**
+     * Makes the OP misbehave: POST /__test/misbehave {"case": caseName} ("" = behave). Resolves to
+     * the server's state {case, applied, keysRequests, cases}; POST /__test/reset also ends a case.
+     */
+    misbehave: async (caseName) => {
+      const res = await fetch(`${APP_ORIGIN}/__test/misbehave`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ case: caseName }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!res.ok) throw new Error(`POST /__test/misbehave ${JSON.stringify(caseName)}: HTTP ${res.status}: ${await res.text()}`);
+      return res.json();
+    },
+    /** GET /__test/misbehave: {case, applied (responses corrupted), keysRequests (since reset), cases}. */
+    misbehaveState: () => getJSON(`${APP_ORIGIN}/__test/misbehave`),
     stop,
   };
 }
@@ -298,4 +320,64 @@ export async function signIn(session, server) {
   assert.equal(typeof tokens.access_token, "string", "token response has an access_token");
   assert.equal(typeof tokens.id_token, "string", "token response has an id_token");
   return { callbackURL: callbackReq.url(), tokens, form: ex.form, claims: jwtPayload(tokens.id_token) };
+}
+
+/**
+ * Runs the login flow through the OP's login form like signIn(), but does not require it to
+ * succeed. Resolves after the app rendered the outcome to
+ * { callbackURL, errorCode, errorText } (errorCode "" when no error is shown).
+ */
+export async function attemptSignIn(session, server) {
+  const { page } = session;
+  await page.goto(`${server.appOrigin}/`);
+  await waitReady(page);
+  await page.locator('#status[data-state="signed-out"]').waitFor();
+
+  const issuerOrigin = new URL(server.config.issuer).origin;
+  await page.click("#login");
+  await page.waitForURL((u) => u.origin === issuerOrigin);
+  await page.locator("#username").waitFor();
+
+  const backOnApp = waitForNavigationRequest(page, (u) => u.origin === server.appOrigin);
+  await page.fill("#username", USERNAME);
+  await page.fill("#password", PASSWORD);
+  await page.click("#sign-in");
+  const callbackReq = await backOnApp;
+  await waitReady(page);
+  const error = page.locator("#error");
+  return {
+    callbackURL: callbackReq.url(),
+    errorCode: (await error.getAttribute("data-code")) || "",
+    errorText: (await error.textContent()) || "",
+  };
+}
+
+/**
+ * Completes an authorization request at the OP without a browser: GET authURL, sign in through
+ * the login form with plain HTTP, follow the OP's redirects and return the URL it finally
+ * redirects to outside the OP (the client's redirect URI with the authorization response).
+ */
+export async function authorizeAtOP(authURL, { username = USERNAME, password = PASSWORD } = {}) {
+  const opOrigin = new URL(authURL).origin;
+  const step = (url, init = {}) => fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  let res = await step(authURL);
+  let loc = res.headers.get("location");
+  if (res.status < 300 || res.status > 399 || !loc) throw new Error(`authorization request: HTTP ${res.status}, no redirect to the login page`);
+  const loginURL = new URL(loc, authURL);
+  const id = loginURL.searchParams.get("authRequestID");
+  if (!id) throw new Error(`authorization request redirected to ${bareURL(loginURL.href)}, not the login page`);
+  const form = new URLSearchParams({ id, username, password, action: "sign-in" });
+  res = await step(new URL("/login", loginURL).href, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form.toString(),
+  });
+  for (let hops = 0; hops < 5; hops++) {
+    loc = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || !loc) throw new Error(`sign-in at the OP: HTTP ${res.status} without a redirect`);
+    const next = new URL(loc, res.url || authURL);
+    if (next.origin !== opOrigin) return next.href;
+    res = await step(next.href);
+  }
+  throw new Error("too many redirects at the OP");
 }
