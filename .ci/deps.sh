@@ -21,5 +21,11 @@ command -v node >/dev/null 2>&1 || { echo "deps: Node.js 20+ is required (node n
 # npm ci only when node_modules is missing or older than the lock file.
 if [ ! -d js/node_modules ] || [ js/package-lock.json -nt js/node_modules/.package-lock.json ]; then
   echo "deps: npm ci (js/)"
-  (cd js && npm ci --no-audit --no-fund --loglevel=error)
+  # npm ci refuses a lock file without every platform's optional packages (rollup ships one per
+  # platform); a registry that serves only some of them cannot give a lock that lists all. Then
+  # install from the same lock with npm install, which skips unavailable optional packages.
+  if ! (cd js && npm ci --no-audit --no-fund --loglevel=error 2>/tmp/pkce-wasm-npm-ci.log); then
+    echo "deps: npm ci refused the lock file ($(grep -m1 -o 'Missing: [^ ]*' /tmp/pkce-wasm-npm-ci.log || echo 'see npm log')); using npm install --no-save"
+    (cd js && npm install --no-save --no-audit --no-fund --loglevel=error)
+  fi
 fi
