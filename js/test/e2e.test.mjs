@@ -19,6 +19,7 @@ import {
   startServer,
   waitForNavigationRequest,
   waitReady,
+  withSession as runSession,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -39,27 +40,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** Runs fn with a fresh context/page; prints diagnostics on failure. */
-async function withSession(t, fn) {
-  const mark = server.mark();
-  const s = await newSession(browser, server);
-  try {
-    await fn(s);
-  } catch (err) {
-    console.error(
-      [
-        `\n===== ${t.name} failed =====`,
-        s.diagnostics(),
-        "--- server log (this test) ---",
-        server.logSince(mark) || "(empty)",
-        "===== end =====\n",
-      ].join("\n"),
-    );
-    throw err;
-  } finally {
-    await s.context.close().catch(() => {});
-  }
-}
+const withSession = (t, fn) => runSession(t, server, browser, fn);
 
 const e2e = (name, fn) => test(name, { timeout: TEST_TIMEOUT_MS }, (t) => withSession(t, (s) => fn(s, t)));
 

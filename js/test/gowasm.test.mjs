@@ -19,6 +19,7 @@ import {
   startServer,
   waitForNavigationRequest,
   waitReady,
+  withSession as runSession,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 90_000; // the Go demo is a ~11 MB module
@@ -36,26 +37,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function withSession(t, fn) {
-  const mark = server.mark();
-  const s = await newSession(browser, server);
-  try {
-    await fn(s);
-  } catch (err) {
-    console.error(
-      [
-        `\n===== ${t.name} failed =====`,
-        s.diagnostics(),
-        "--- server log (this test) ---",
-        server.logSince(mark) || "(empty)",
-        "===== end =====\n",
-      ].join("\n"),
-    );
-    throw err;
-  } finally {
-    await s.context.close().catch(() => {});
-  }
-}
+const withSession = (t, fn) => runSession(t, server, browser, fn);
 
 const e2e = (name, fn) => test(name, { timeout: TEST_TIMEOUT_MS }, (t) => withSession(t, (s) => fn(s, t)));
 

@@ -213,6 +213,33 @@ export function redactURL(u) {
  * console (all messages and page errors), requests (url, method, navigation flag, Request),
  * token endpoint exchanges (request form + parsed JSON response).
  */
+/**
+ * Runs fn(session) in a fresh browser context and closes it afterwards. On failure it prints the
+ * session's diagnostics (navigations, console) and the server log of this test, then rethrows.
+ * clock: install Playwright's fake clock (time flows normally until fast-forwarded).
+ */
+export async function withSession(t, server, browser, fn, { clock = false } = {}) {
+  const mark = server.mark();
+  const s = await newSession(browser, server);
+  if (clock) await s.context.clock.install();
+  try {
+    await fn(s);
+  } catch (err) {
+    console.error(
+      [
+        `\n===== ${t.name} failed =====`,
+        s.diagnostics(),
+        "--- server log (this test) ---",
+        server.logSince(mark) || "(empty)",
+        "===== end =====\n",
+      ].join("\n"),
+    );
+    throw err;
+  } finally {
+    await s.context.close().catch(() => {});
+  }
+}
+
 export async function newSession(browser, server) {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -27,6 +27,7 @@ import {
   signIn,
   startServer,
   waitReady,
+  withSession as runSession,
 } from "./harness.mjs";
 
 const TEST_TIMEOUT_MS = 45_000;
@@ -63,28 +64,7 @@ after(async () => {
 beforeEach(() => server.reset());
 afterEach(() => server.reset()); // also ends the case
 
-/** Runs fn with a fresh context/page; prints diagnostics on failure. */
-async function withSession(t, fn, { clock = false } = {}) {
-  const mark = server.mark();
-  const s = await newSession(browser, server);
-  if (clock) await s.context.clock.install(); // time flows normally until fast-forwarded
-  try {
-    await fn(s);
-  } catch (err) {
-    console.error(
-      [
-        `\n===== ${t.name} failed =====`,
-        s.diagnostics(),
-        "--- server log (this test) ---",
-        server.logSince(mark) || "(empty)",
-        "===== end =====\n",
-      ].join("\n"),
-    );
-    throw err;
-  } finally {
-    await s.context.close().catch(() => {});
-  }
-}
+const withSession = (t, fn, opts) => runSession(t, server, browser, fn, opts);
 
 const count = (stats, path) => stats.requests?.[path] ?? 0;
 const counts = (st) => ({
