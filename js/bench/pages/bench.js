@@ -1,0 +1,390 @@
+// Page side of `make bench` (js/bench/bench.mjs drives these pages through playwright-core).
+// Served by the dev server at /bench/ with -test-hooks. Everything is exposed on window.bench;
+// results are plain JSON so that page.evaluate can return them.
+//
+// Libraries:
+//   pkce   pkce-wasm, the bundle at /pkce/pkce-wasm.js (with its wasm_exec.js and pkce.wasm)
+//   oidc   oidc-client-ts's browser bundle at /bench/vendor/oidc-client-ts.min.js (global `oidc`)
+//   hello  a hello-world Go WASM (/bench/hello/hello.wasm + wasm_exec.js): the floor for Go WASM
+
+const PKCE_URL = "/pkce/pkce-wasm.js";
+const OIDC_URL = "/bench/vendor/oidc-client-ts.min.js";
+const HELLO_EXEC_URL = "/bench/hello/wasm_exec.js";
+const HELLO_WASM_URL = "/bench/hello/hello.wasm";
+
+// WebAssembly instrumentation, installed before any module loads: the time instantiation ended
+// and the instance's linear memory (Go exports it as "mem"), for P2's breakdown and P6.
+const wasm = { instantiatedAt: null, memory: null };
+for (const name of ["instantiateStreaming", "instantiate"]) {
+  const orig = WebAssembly[name];
+  if (typeof orig !== "function") continue;
+  WebAssembly[name] = async function (...args) {
+    const result = await orig.apply(this, args);
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    wasm.instantiatedAt = performance.now();
+    if (instance && instance.exports.mem instanceof WebAssembly.Memory) wasm.memory = instance.exports.mem;
+    return result;
+  };
+}
+
+/** Options for either client: /config.json with the bench redirect URI, plus bench.opts overrides. */
+async function loadConfig() {
+  const res = await fetch("/config.json", { cache: "no-store" });
+  const cfg = await res.json();
+  cfg.redirectUri = `${location.origin}/bench/callback`;
+  const extra = JSON.parse(sessionStorage.getItem("bench.opts") || "{}");
+  return { ...cfg, ...extra };
+}
+
+function oidcSettings(cfg) {
+  return {
+    authority: cfg.issuer,
+    client_id: cfg.clientId,
+    redirect_uri: cfg.redirectUri,
+    post_logout_redirect_uri: cfg.postLogoutRedirectUri,
+    scope: cfg.scope,
+    response_type: "code",
+    automaticSilentRenew: cfg.autoRefresh !== false,
+  };
+}
+
+function pkceOptions(cfg) {
+  const o = {
+    issuer: cfg.issuer,
+    clientId: cfg.clientId,
+    redirectUri: cfg.redirectUri,
+    postLogoutRedirectUri: cfg.postLogoutRedirectUri,
+    scope: cfg.scope,
+    resourceOrigins: cfg.resourceOrigins,
+  };
+  if (cfg.autoRefresh !== undefined) o.autoRefresh = cfg.autoRefresh;
+  return o;
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.appendChild(s);
+  });
+}
+
+/** Resource Timing of the library's downloads: bytes on the wire vs decoded, per file. */
+function downloads() {
+  return performance
+    .getEntriesByType("resource")
+    .filter((e) => /\/(pkce|bench\/hello|bench\/vendor)\//.test(e.name))
+    .map((e) => ({
+      name: new URL(e.name).pathname,
+      transfer: e.transferSize,
+      encoded: e.encodedBodySize,
+      decoded: e.decodedBodySize,
+      status: e.responseStatus,
+    }));
+}
+
+// ---------------------------------------------------------------- P2: time to ready
+
+/**
+ * Loads lib and makes a ready client, timed from t0 (before the library's first byte is
+ * requested) to ready: PkceWasm.create resolved / new UserManager + getUser() resolved / the hello
+ * program exited. /config.json is fetched before t0 (the same for every library).
+ */
+async function timeReady(lib) {
+  const cfg = lib === "hello" ? null : await loadConfig();
+  const t0 = performance.now();
+  const out = { lib };
+  if (lib === "pkce") {
+    const { PkceWasm } = await import(PKCE_URL);
+    const auth = await PkceWasm.create(pkceOptions(cfg));
+    out.readyMs = performance.now() - t0;
+    out.instantiateMs = wasm.instantiatedAt - t0;
+    await auth.getUser();
+    out.firstCallMs = performance.now() - t0;
+  } else if (lib === "oidc") {
+    await loadScript(OIDC_URL);
+    const mgr = new globalThis.oidc.UserManager(oidcSettings(cfg));
+    await mgr.getUser();
+    out.readyMs = performance.now() - t0;
+    out.firstCallMs = out.readyMs;
+  } else if (lib === "hello") {
+    await import(HELLO_EXEC_URL);
+    const go = new globalThis.Go();
+    const { instance } = await WebAssembly.instantiateStreaming(fetch(HELLO_WASM_URL), go.importObject);
+    out.instantiateMs = wasm.instantiatedAt - t0;
+    await go.run(instance);
+    out.readyMs = performance.now() - t0;
+  } else {
+    throw new Error(`unknown lib ${lib}`);
+  }
+  out.downloads = downloads();
+  return out;
+}
+
+// ---------------------------------------------------------------- login / callback (P5)
+
+let client = null; // { lib, auth | mgr }
+
+async function createClient(lib) {
+  const cfg = await loadConfig();
+  if (lib === "pkce") {
+    const { PkceWasm } = await import(PKCE_URL);
+    client = { lib, cfg, auth: await PkceWasm.create(pkceOptions(cfg)) };
+  } else {
+    await loadScript(OIDC_URL);
+    client = { lib, cfg, mgr: new globalThis.oidc.UserManager(oidcSettings(cfg)) };
+  }
+  return client;
+}
+
+/** login.html: remember lib and options for the callback page, then start the redirect. */
+async function startLogin(lib, opts) {
+  sessionStorage.setItem("bench.lib", lib);
+  sessionStorage.setItem("bench.opts", JSON.stringify(opts || {}));
+  const c = await createClient(lib);
+  if (lib === "pkce") await c.auth.login({ returnTo: "/bench/callback" });
+  else await c.mgr.signinRedirect();
+}
+
+/** callback.html: create the client (untimed), then time the callback handling. */
+async function finishLogin() {
+  const lib = sessionStorage.getItem("bench.lib");
+  const c = await createClient(lib);
+  const t0 = performance.now();
+  if (lib === "pkce") await c.auth.handleCallback();
+  else await c.mgr.signinRedirectCallback();
+  const callbackMs = performance.now() - t0;
+  const signedIn = lib === "pkce" ? await c.auth.isAuthenticated() : !!(await c.mgr.getUser());
+  // The requests made inside the timed call (discovery, token, JWKS, ...) and the time spent
+  // waiting for at least one of them (union of their intervals).
+  const net = performance
+    .getEntriesByType("resource")
+    .filter((e) => e.startTime >= t0 && e.startTime <= t0 + callbackMs)
+    .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime - t0, ms: e.duration }));
+  let netMs = 0;
+  let until = 0;
+  for (const e of [...net].sort((a, b) => a.start - b.start)) {
+    const end = e.start + e.ms;
+    if (end > until) {
+      netMs += end - Math.max(e.start, until);
+      until = end;
+    }
+  }
+  return { lib, callbackMs, signedIn, net, netMs };
+}
+
+// ---------------------------------------------------------------- fetch variants (P3, P4, P6)
+
+/** The access token the wrapped fetch attaches, read by spying on one call (P3's native baseline). */
+async function wrappedBearer() {
+  const orig = globalThis.fetch;
+  let authorization = null;
+  globalThis.fetch = function (input, init) {
+    const r = input instanceof Request ? input : new Request(input, init);
+    authorization = r.headers.get("authorization");
+    return orig.call(this, input, init);
+  };
+  try {
+    const res = await client.auth.fetch("/api/me");
+    await res.arrayBuffer();
+  } finally {
+    globalThis.fetch = orig;
+  }
+  if (!authorization) throw new Error("the wrapped fetch attached no Authorization header");
+  return authorization;
+}
+
+/** name → fetch-like function. "lib": auth.fetch, or the peer's getUser() + fetch with its token. */
+async function fetchers() {
+  const f = {};
+  if (client.lib === "pkce") {
+    const authorization = await wrappedBearer();
+    f.native = (u) => fetch(u, { headers: { Authorization: authorization } });
+    f.lib = (u) => client.auth.fetch(u);
+  } else {
+    const user = await client.mgr.getUser();
+    const authorization = `Bearer ${user.access_token}`;
+    f.native = (u) => fetch(u, { headers: { Authorization: authorization } });
+    f.lib = async (u) => {
+      const cur = await client.mgr.getUser();
+      return fetch(u, { headers: { Authorization: `Bearer ${cur.access_token}` } });
+    };
+  }
+  return f;
+}
+
+async function consume(res, statuses) {
+  await res.arrayBuffer();
+  statuses[res.status] = (statuses[res.status] || 0) + 1;
+}
+
+async function sequential(fn, url, n) {
+  const statuses = {};
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await consume(await fn(url), statuses);
+  return { ms: performance.now() - t0, statuses };
+}
+
+async function concurrent(fn, url, n) {
+  const statuses = {};
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, async () => consume(await fn(url), statuses)));
+  return { ms: performance.now() - t0, statuses };
+}
+
+/**
+ * P3: n sequential and n concurrent GETs of url through the library and natively (same
+ * Authorization header). The sequential ones run in `blocks` interleaved blocks (lib, native,
+ * native, lib, ...) so that a change in machine load hits both alike; the concurrent bursts run
+ * one after the other in the given order.
+ */
+async function p3Requests(url, n, libFirst, blocks = 10) {
+  const f = await fetchers();
+  const order = libFirst ? ["lib", "native"] : ["native", "lib"];
+  const out = { seq: { lib: { ms: 0, statuses: {} }, native: { ms: 0, statuses: {} } }, conc: {} };
+  const per = Math.ceil(n / blocks);
+  for (let b = 0, left = n; left > 0; b++, left -= per) {
+    for (const k of b % 2 ? [...order].reverse() : order) {
+      const r = await sequential(f[k], url, Math.min(per, left));
+      out.seq[k].ms += r.ms;
+      for (const [st, c] of Object.entries(r.statuses)) out.seq[k].statuses[st] = (out.seq[k].statuses[st] || 0) + c;
+    }
+  }
+  for (const k of order) out.conc[k] = await concurrent(f[k], url, n);
+  return out;
+}
+
+/** Streams one response body, timing the first chunk and the end. */
+async function readBody(fn, url) {
+  const t0 = performance.now();
+  const res = await fn(url);
+  const out = {
+    isResponse: res instanceof Response,
+    status: res.status,
+    contentLength: Number(res.headers.get("content-length")),
+    bodyUsed: res.bodyUsed,
+    bytes: 0,
+    chunks: 0,
+    firstChunkMs: null,
+  };
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (out.firstChunkMs === null) out.firstChunkMs = performance.now() - t0;
+    out.bytes += value.byteLength;
+    out.chunks++;
+  }
+  out.totalMs = performance.now() - t0;
+  return out;
+}
+
+async function sha256Hex(fn, url) {
+  const buf = await (await fn(url)).arrayBuffer();
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+  return { bytes: buf.byteLength, sha256: Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
+/**
+ * P3 body: a size-byte body through the library and natively: timing (streamed, chunk by chunk),
+ * a streaming proof (the server pauses pauseMs after the first MiB: a client that buffered the
+ * body would see its first chunk only after the pause) and, with digest, SHA-256 of both bodies.
+ */
+async function p3Body(size, pauseMs, libFirst, digest) {
+  const f = await fetchers();
+  const order = libFirst ? ["lib", "native"] : ["native", "lib"];
+  const url = `/api/blob?size=${size}`;
+  const out = { timing: {}, paused: {}, digest: {} };
+  for (const k of order) out.timing[k] = await readBody(f[k], url);
+  for (const k of order) out.paused[k] = await readBody(f[k], `${url}&pauseMs=${pauseMs}`);
+  if (digest) for (const k of order) out.digest[k] = await sha256Hex(f[k], url);
+  return out;
+}
+
+/** P4: n concurrent requests through the library with an expired token; statuses and errors. */
+async function p4Burst(url, n) {
+  const statuses = {};
+  const errors = {};
+  let fn;
+  if (client.lib === "pkce") {
+    fn = (u) => client.auth.fetch(u);
+  } else {
+    // The usual oidc-client-ts pattern: renew when the stored user has expired, then fetch.
+    fn = async (u) => {
+      let user = await client.mgr.getUser();
+      if (!user || user.expired) user = await client.mgr.signinSilent();
+      return fetch(u, { headers: { Authorization: `Bearer ${user.access_token}` } });
+    };
+  }
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      try {
+        await consume(await fn(url), statuses);
+      } catch (err) {
+        const k = (err && (err.code || err.error || err.name)) || String(err);
+        errors[k] = (errors[k] || 0) + 1;
+      }
+    }),
+  );
+  return { ms: performance.now() - t0, statuses, errors };
+}
+
+/** Tokens expired? (pkce: unknown from outside; oidc: User.expired) */
+async function tokenState() {
+  if (client.lib === "pkce") return { signedIn: await client.auth.isAuthenticated() };
+  const u = await client.mgr.getUser();
+  return { signedIn: !!u, expired: u ? u.expired : null, expiresIn: u ? u.expires_in : null };
+}
+
+function memory() {
+  if (typeof globalThis.gc === "function") {
+    globalThis.gc();
+    globalThis.gc();
+  }
+  return {
+    wasm: wasm.memory ? wasm.memory.buffer.byteLength : null,
+    heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+    gc: typeof globalThis.gc === "function",
+  };
+}
+
+/**
+ * P6: warm up, then n calls through the library (batch at a time); memory before and after. With
+ * rounds > 1, further rounds of n calls follow, each with its own reading (does growth go on?).
+ */
+async function p6Memory(url, n, batch, warmup, rounds = 1) {
+  const f = await fetchers();
+  const statuses = {};
+  const loaded = memory();
+  for (let i = 0; i < warmup; i++) await consume(await f.lib(url), statuses);
+  const before = memory();
+  const readings = [];
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    for (let done = 0; done < n; done += batch) {
+      const k = Math.min(batch, n - done);
+      await Promise.all(Array.from({ length: k }, async () => consume(await f.lib(url), statuses)));
+    }
+    readings.push(memory());
+  }
+  const ms = performance.now() - t0;
+  return { loaded, before, after: readings[0], readings, ms, statuses };
+}
+
+window.bench = {
+  timeReady,
+  startLogin,
+  finishLogin,
+  p3Requests,
+  p3Body,
+  p4Burst,
+  p6Memory,
+  tokenState,
+  memory,
+  get client() {
+    return client;
+  },
+};
