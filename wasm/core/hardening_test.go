@@ -67,3 +67,36 @@ func TestDuplicateJSONMembersRejected(t *testing.T) {
 		t.Errorf("nested repeats rejected: %v", err)
 	}
 }
+
+// Prefetch loads discovery and the keys once; a following callback makes no second request for them.
+func TestPrefetchThenCallbackNoDuplicateRequests(t *testing.T) {
+	w := newTabsWorld(t, 1)
+	var disc, keys int
+	w.tabs[0].deps.HTTP = countingDoer{w.op, func(u string) {
+		if strings.HasSuffix(u, "/.well-known/openid-configuration") {
+			disc++
+		}
+		if strings.HasSuffix(u, "/keys") {
+			keys++
+		}
+	}}
+	w.tabs[0].Prefetch(context.Background())
+	w.tabs[0].Prefetch(context.Background())
+	if disc != 1 || keys != 1 {
+		t.Fatalf("prefetch: %d discovery and %d JWKS requests, want 1 and 1", disc, keys)
+	}
+	w.login(t, 0)
+	if disc != 1 {
+		t.Fatalf("callback after prefetch fetched discovery again (%d)", disc)
+	}
+}
+
+type countingDoer struct {
+	next HTTPDoer
+	see  func(url string)
+}
+
+func (d countingDoer) Do(ctx context.Context, r *HTTPRequest) (*HTTPResponse, error) {
+	d.see(r.URL)
+	return d.next.Do(ctx, r)
+}

@@ -33,7 +33,7 @@ func ParseJWKS(body []byte) ([]*JWK, error) {
 	if err := decodeJSONObject(body, &doc); err != nil || doc.Keys == nil {
 		return nil, newError(CodeInvalidIDToken, "JWK Set is not a JSON object with a keys array")
 	}
-	var keys []*JWK
+	keys := []*JWK{} // non-nil even when empty: an empty set is cached like any other
 	for _, raw := range doc.Keys {
 		k := &JWK{Raw: raw}
 		if err := decodeJSONObject(raw, k); err != nil {
@@ -143,4 +143,20 @@ func (c *Client) verifySignature(ctx context.Context, m *Metadata, j *JWT) error
 		return wrapError(CodeInvalidIDToken, err, "ID token signature is invalid")
 	}
 	return nil
+}
+
+// Prefetch loads the provider metadata and, when there is none cached yet, its JWK Set, so that a
+// callback that follows does not wait for them. Errors are ignored: the callback reports them.
+func (c *Client) Prefetch(ctx context.Context) {
+	m, err := c.Discover(ctx)
+	if err != nil || m.JWKSURI == "" {
+		return
+	}
+	ks := &c.keys
+	ks.mu.Lock()
+	have := ks.keys != nil
+	ks.mu.Unlock()
+	if !have {
+		_, _ = c.keyFor(ctx, m, JOSEHeader{Alg: "RS256", Kid: "\x00prefetch"})
+	}
 }

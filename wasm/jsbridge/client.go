@@ -142,6 +142,11 @@ func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
 		return safejs.Undefined(), err
 	}
 	close(ready)
+	if href, err := b.currentHref(); err == nil && core.IsCallbackURL(href) {
+		// On the redirect URI page the exchange needs discovery and the JWKS: fetch them while
+		// the app is still starting up.
+		go c.Prefetch(context.Background())
+	}
 	restored := make(chan struct{})
 	go func() {
 		defer close(restored)
