@@ -45,6 +45,9 @@ func (l *loginPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
+	// As real providers do: it cuts the popup off from its opener, so popup login must fall back
+	// to BroadcastChannel (js/test/lifecycle.test.mjs exercises that path).
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		l.show(w, r)
