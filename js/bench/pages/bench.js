@@ -58,6 +58,7 @@ function pkceOptions(cfg) {
     resourceOrigins: cfg.resourceOrigins,
   };
   if (cfg.autoRefresh !== undefined) o.autoRefresh = cfg.autoRefresh;
+  if (cfg.wasmUrl) o.wasmUrl = cfg.wasmUrl; // e.g. a build with a name section, for profiling
   return o;
 }
 
@@ -253,6 +254,12 @@ async function p3Requests(url, n, libFirst, blocks = 10) {
     }
   }
   for (const k of order) out.conc[k] = await concurrent(f[k], url, n);
+  // The bare cost of one call into the library, without the network: isAuthenticated() (a Go
+  // Promise round trip) or getUser() (sessionStorage + JSON.parse).
+  const call = client.lib === "pkce" ? () => client.auth.isAuthenticated() : () => client.mgr.getUser();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await call();
+  out.callMs = (performance.now() - t0) / n;
   return out;
 }
 
@@ -288,7 +295,8 @@ async function sha256Hex(fn, url) {
 }
 
 /**
- * P3 body: a size-byte body through the library and natively: timing (streamed, chunk by chunk),
+ * P3 body: a size-byte body through the library and natively: timing (streamed, chunk by chunk,
+ * median of 5 interleaved reads each),
  * a streaming proof (the server pauses pauseMs after the first MiB: a client that buffered the
  * body would see its first chunk only after the pause) and, with digest, SHA-256 of both bodies.
  */
@@ -297,7 +305,10 @@ async function p3Body(size, pauseMs, libFirst, digest) {
   const order = libFirst ? ["lib", "native"] : ["native", "lib"];
   const url = `/api/blob?size=${size}`;
   const out = { timing: {}, paused: {}, digest: {} };
-  for (const k of order) out.timing[k] = await readBody(f[k], url);
+  // Timing: `runs` interleaved reads each (lib, native, native, lib, ...); the median run is kept.
+  const runs = { lib: [], native: [] };
+  for (let i = 0; i < 5; i++) for (const k of i % 2 ? [...order].reverse() : order) runs[k].push(await readBody(f[k], url));
+  for (const k of order) out.timing[k] = runs[k].sort((a, b) => a.totalMs - b.totalMs)[runs[k].length >> 1];
   for (const k of order) out.paused[k] = await readBody(f[k], `${url}&pauseMs=${pauseMs}`);
   if (digest) for (const k of order) out.digest[k] = await sha256Hex(f[k], url);
   return out;

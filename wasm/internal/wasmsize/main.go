@@ -1,8 +1,8 @@
 // Command wasmsize attributes the bytes of a Go js/wasm binary to Go packages (`make size-breakdown`).
 //
-// It builds the main package for GOOS=js GOARCH=wasm with the bundle's flags minus -s
-// (-trimpath -ldflags=-w: -s only drops the "name" custom section, the code is byte-identical,
-// which wasmsize checks), reads the function names from the name section and adds up the code
+// It builds the main package for GOOS=js GOARCH=wasm with the bundle's flags (env GOFLAGS_WASM,
+// which the Makefile exports; default defaultFlags) minus the linker's -s, which only drops the
+// "name" custom section: the code is byte-identical, which wasmsize checks. It reads the function names from the name section and adds up the code
 // section's function bodies per package, per module and per function. Package paths come from
 // `go list -deps`, because the linker mangles names ("/" and "-" become "_"). The data section is
 // split into the runtime's PC/line table (found through its pcHeader) and everything else.
@@ -64,10 +64,10 @@ func run(args []string, out io.Writer) error {
 	if named == "" {
 		named = filepath.Join(tmp, "named.wasm")
 		stripped = filepath.Join(tmp, "stripped.wasm")
-		if err := goBuild(o.pkg, named, "-w"); err != nil {
+		if err := goBuild(o.pkg, named, false); err != nil {
 			return err
 		}
-		if err := goBuild(o.pkg, stripped, "-s -w"); err != nil {
+		if err := goBuild(o.pkg, stripped, true); err != nil {
 			return err
 		}
 	}
@@ -87,7 +87,7 @@ func run(args []string, out io.Writer) error {
 	var baseRes *PkgResolver
 	if o.base != "" {
 		f := filepath.Join(tmp, "base.wasm")
-		if err := goBuild(o.base, f, "-w"); err != nil {
+		if err := goBuild(o.base, f, false); err != nil {
 			return err
 		}
 		if base, err = load(f); err != nil {
@@ -100,7 +100,7 @@ func run(args []string, out io.Writer) error {
 		baseRes = NewPkgResolver(bp, bmain)
 	}
 
-	fmt.Fprintf(out, "wasmsize: %s (GOOS=js GOARCH=wasm go build -trimpath -ldflags=-w", o.pkg)
+	fmt.Fprintf(out, "wasmsize: %s (GOOS=js GOARCH=wasm go build %s", o.pkg, strings.Join(buildFlags(false), " "))
 	if o.wasmFile != "" {
 		fmt.Fprintf(out, "; file %s", o.wasmFile)
 	}
@@ -111,7 +111,7 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		same := s.SectionSize(10) == m.SectionSize(10) && s.SectionSize(11) == m.SectionSize(11)
-		fmt.Fprintf(out, "shipped build (-s -w): %s bytes = this build %s bytes − name section %s bytes; code and data identical: %v\n",
+		fmt.Fprintf(out, "shipped build (with -s): %s bytes = this build %s bytes − name section %s bytes; code and data identical: %v\n",
 			num(s.Size), num(m.Size), num(m.Size-s.Size), same)
 	}
 	printSections(out, m, base)
@@ -199,8 +199,64 @@ func goCmd(args ...string) (string, error) {
 	return string(b), nil
 }
 
-func goBuild(pkg, out, ldflags string) error {
-	_, err := goCmd("build", "-trimpath", "-ldflags="+ldflags, "-o", out, pkg)
+// defaultFlags are the bundle's build flags when GOFLAGS_WASM is not set (Makefile's value).
+const defaultFlags = `-trimpath -gcflags=all=-l -ldflags="-s -w"`
+
+// buildFlags are the bundle's flags (GOFLAGS_WASM), with -s dropped from -ldflags unless strip.
+func buildFlags(strip bool) []string {
+	raw := os.Getenv("GOFLAGS_WASM")
+	if strings.TrimSpace(raw) == "" {
+		raw = defaultFlags
+	}
+	var out []string
+	for _, f := range splitQuoted(raw) {
+		if v, ok := strings.CutPrefix(f, "-ldflags="); ok && !strip {
+			var keep []string
+			for _, l := range strings.Fields(v) {
+				if l != "-s" {
+					keep = append(keep, l)
+				}
+			}
+			f = "-ldflags=" + strings.Join(keep, " ")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// splitQuoted splits s at spaces outside double or single quotes and removes the quotes, as a
+// shell does with `-trimpath -ldflags="-s -w"`.
+func splitQuoted(s string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote == 0 && (r == '"' || r == '\''):
+			quote, inWord = r, true
+		case quote == 0 && (r == ' ' || r == '\t' || r == '\n'):
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+func goBuild(pkg, out string, strip bool) error {
+	args := append([]string{"build"}, buildFlags(strip)...)
+	_, err := goCmd(append(args, "-o", out, pkg)...)
 	return err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 )
 
@@ -116,5 +117,19 @@ func TestParseRejectsJunk(t *testing.T) {
 	b := testModule()
 	if _, err := Parse(b[:len(b)-3]); err == nil {
 		t.Fatal("no error for a truncated module")
+	}
+}
+
+func TestBuildFlags(t *testing.T) {
+	t.Setenv("GOFLAGS_WASM", `-trimpath -gcflags=all=-l -ldflags="-s -w"`)
+	if got := strings.Join(buildFlags(false), "|"); got != "-trimpath|-gcflags=all=-l|-ldflags=-w" {
+		t.Errorf("named build flags %q", got)
+	}
+	if got := strings.Join(buildFlags(true), "|"); got != "-trimpath|-gcflags=all=-l|-ldflags=-s -w" {
+		t.Errorf("shipped build flags %q", got)
+	}
+	t.Setenv("GOFLAGS_WASM", "")
+	if got := strings.Join(buildFlags(true), "|"); got != "-trimpath|-gcflags=all=-l|-ldflags=-s -w" {
+		t.Errorf("default flags %q", got)
 	}
 }
