@@ -86,14 +86,14 @@ size: bundle
 clean:
 	rm -rf $(DIST) bin
 
-# Go-WASM demo (wasm/cmd/demo-go, page demo/go/ at /go/): a Go program on wasm/pkce, which links
+# Go-WASM demo (demo/go/main.go, page demo/go/ at /go/): a Go program on wasm/pkce, which links
 # net/http and golang.org/x/oauth2. Not part of the JS bundle; `make size` does not measure it.
 .PHONY: demo-go
 build: demo-go
 demo-go: $(DIST)/demo-go.wasm $(DIST)/wasm_exec.js
-$(DIST)/demo-go.wasm: $(WASM_SRC)
+$(DIST)/demo-go.wasm: $(WASM_SRC) demo/go/main.go
 	@mkdir -p $(DIST)
-	$(WASM_ENV) $(GO) build $(GOFLAGS_WASM) -o $@ ./wasm/cmd/demo-go
+	$(WASM_ENV) $(GO) build $(GOFLAGS_WASM) -o $@ ./demo/go
 
 # Benchmark, not part of `make test`: pkce-wasm beside a hello-world Go WASM, native fetch and
 # oidc-client-ts in headless Chromium against the dev server; prints one table (js/bench/bench.mjs).

@@ -1,6 +1,6 @@
 package main
 
-// The Go-WASM demo (wasm/cmd/demo-go, page demo/go/index.html at /go/) is a second app on the
+// The Go-WASM demo (demo/go/main.go, page demo/go/index.html at /go/) is a second app on the
 // app origin using the same client id. It has its own redirect and post-logout URIs, so that
 // /callback stays the JS demo's; the OP accepts both sets (client.go), /go/callback serves the Go
 // page (static.go).

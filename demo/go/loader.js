@@ -1,4 +1,4 @@
-// Minimal loader for the Go-WASM demo (wasm/cmd/demo-go): Go's wasm_exec.js (loaded by
+// Minimal loader for the Go-WASM demo (demo/go/main.go): Go's wasm_exec.js (loaded by
 // index.html before this module) runs /pkce/demo-go.wasm. The Go program renders the page and
 // sets body[data-ready]; here only a failure to load is reported.
 const go = new Go();

@@ -1,4 +1,4 @@
-// End-to-end test of the Go-WASM demo (wasm/cmd/demo-go on package wasm/pkce, page demo/go/ at
+// End-to-end test of the Go-WASM demo (demo/go/main.go on package wasm/pkce, page demo/go/ at
 // /go/, redirect URI /go/callback): sign in at the OP, call /api/me through pkce's HTTPClient
 // (golang.org/x/oauth2 Transport over net/http, i.e. JS fetch), check the Bearer token went with
 // it and stayed out of storage, cookies and the URL.
