@@ -36,10 +36,13 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	if err != nil {
 		return nil, err
 	}
-	// Clone before the first send: a body can be sent only once, and we may retry.
-	retry, err := req.Call("clone")
-	if err != nil {
-		return nil, err
+	// A body can be sent only once and we may retry, so a request with a body is cloned before the
+	// first send. A bodiless one (most API calls) is simply sent again: no clone on the hot path.
+	retry := req
+	if body, err := req.Get("body"); err != nil || !(body.IsNull() || body.IsUndefined()) {
+		if retry, err = req.Call("clone"); err != nil {
+			return nil, err
+		}
 	}
 	if err := setBearer(req, tok); err != nil {
 		return nil, err
