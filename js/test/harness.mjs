@@ -320,23 +320,8 @@ export function jwtPayload(jwt) {
  */
 export async function signIn(session, server) {
   const { page } = session;
-  await page.goto(`${server.appOrigin}/`);
-  await waitReady(page);
-  await page.locator('#status[data-state="signed-out"]').waitFor();
-
-  const issuerOrigin = new URL(server.config.issuer).origin;
-  await page.click("#login");
-  await page.waitForURL((u) => u.origin === issuerOrigin);
-  await page.locator("#username").waitFor();
-
-  const backOnApp = waitForNavigationRequest(page, (u) => u.origin === server.appOrigin);
-  await page.fill("#username", USERNAME);
-  await page.fill("#password", PASSWORD);
-  await page.click("#sign-in");
-  const callbackReq = await backOnApp;
-  await waitReady(page);
-  const errorCode = await page.locator("#error").getAttribute("data-code");
-  assert.ok(!errorCode, `sign-in ended with error ${await page.locator("#error").textContent()}`);
+  const attempt = await attemptSignIn(session, server);
+  assert.ok(!attempt.errorCode, `sign-in ended with error ${attempt.errorText}`);
   await page.locator('#status[data-state="signed-in"]').waitFor();
 
   assert.equal(session.tokenExchanges.length, 1, "expected exactly one token endpoint exchange");
@@ -346,7 +331,7 @@ export async function signIn(session, server) {
   const tokens = await ex.body;
   assert.equal(typeof tokens.access_token, "string", "token response has an access_token");
   assert.equal(typeof tokens.id_token, "string", "token response has an id_token");
-  return { callbackURL: callbackReq.url(), tokens, form: ex.form, claims: jwtPayload(tokens.id_token) };
+  return { callbackURL: attempt.callbackURL, tokens, form: ex.form, claims: jwtPayload(tokens.id_token) };
 }
 
 /**
