@@ -14,6 +14,9 @@ import (
 func benchTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	root := t.TempDir()
+	// One timestamp for all files: written in map order, a variant could otherwise be nanoseconds
+	// older than its original and rightly be ignored as stale, making the test flaky.
+	now := time.Now()
 	for name, body := range map[string]string{
 		"js/bench/pages/callback.html":     "<!doctype html><title>bench callback</title>",
 		"js/bench/pages/bench.js":          "export {};",
@@ -32,8 +35,11 @@ func benchTestServer(t *testing.T) *httptest.Server {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.Chtimes(p, now, now); err != nil {
+			t.Fatal(err)
+		}
 	}
-	old := time.Now().Add(-time.Hour)
+	old := now.Add(-time.Hour)
 	if err := os.Chtimes(filepath.Join(root, "bin/bench/vendor/stale.js.br"), old, old); err != nil {
 		t.Fatal(err)
 	}
