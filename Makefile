@@ -12,7 +12,7 @@ WASM_SRC   = $(shell find wasm -name '*.go' -not -name '*_test.go') go.mod go.su
 all: build
 build: bundle server
 
-bundle: $(DIST)/pkce.wasm $(DIST)/wasm_exec.js $(DIST)/pkce-wasm.js $(DIST)/pkce-wasm.d.ts
+bundle: $(DIST)/pkce.wasm $(DIST)/wasm_exec.js $(DIST)/pkce-wasm.js $(DIST)/pkce-wasm.worker.js $(DIST)/pkce-wasm.d.ts
 
 $(DIST)/pkce.wasm: $(WASM_SRC)
 	@mkdir -p $(DIST)
@@ -33,7 +33,7 @@ $(DIST)/pkce-wasm.iife.js: js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)
 
 # Precompressed variants the dev server negotiates (server/static.go); not in the npm package.
 # Written under a temporary name first: a half-written variant must never look fresh.
-PRECOMPRESSED = $(foreach f,pkce.wasm wasm_exec.js pkce-wasm.js pkce-wasm.iife.js,$(DIST)/$(f).br $(DIST)/$(f).gz)
+PRECOMPRESSED = $(foreach f,pkce.wasm wasm_exec.js pkce-wasm.js pkce-wasm.worker.js pkce-wasm.iife.js,$(DIST)/$(f).br $(DIST)/$(f).gz)
 bundle: $(PRECOMPRESSED)
 $(DIST)/%.gz: $(DIST)/%
 	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@

@@ -1,19 +1,38 @@
-// pkce-wasm loader: instantiates the Go WebAssembly client and hands out client objects.
-// The protocol work (PKCE, callback and token validation, token storage in memory) happens in
-// WASM; this file only loads it and defines the error class.
+// pkce-wasm loader: starts the Go WebAssembly client and hands out client objects.
+//
+// By default the client runs in a worker (a SharedWorker shared by the app's tabs; a dedicated
+// Worker where SharedWorker is missing), so that no token, PKCE verifier or key ever passes through
+// the page's JavaScript: this file is then a thin proxy that posts commands to
+// pkce-wasm.worker.js. With `isolation: "page"` (opt-in, weaker: see README) the WASM runs in the
+// page itself. Either way the page plumbing — navigation, popups, iframes, the callback URL — is
+// here, and the protocol work is in Go (wasm/jsbridge over wasm/core).
 import "./wasm_exec.js"; // defines globalThis.Go (shipped from $(go env GOROOT)/lib/wasm)
 
 /** Error thrown (rejected) by every pkce-wasm call. `code` is stable; branch on it. */
 export class PkceWasmError extends Error {
-  constructor(code, description) {
+  constructor(code, description, extra) {
     super(description ? `${code}: ${description}` : code);
     this.name = "PkceWasmError";
     this.code = code;
     this.description = description || "";
+    // The provider's own words, kept apart from our code (see README, "Error codes").
+    this.oauthError = (extra && extra.oauthError) || undefined;
+    this.status = (extra && extra.status) || undefined;
   }
 }
 
-let loading = null;
+// Version of the page ↔ worker protocol; part of the worker's name, so a page of an older deploy
+// never talks to a newer worker or the reverse.
+const PROTOCOL = 1;
+// Options the page keeps; the rest configures the client (and names the worker).
+const PAGE_OPTIONS = ["isolation", "workerUrl", "wasmUrl", "tabHandoffMs"];
+const POPUP_TIMEOUT_MS = 10 * 60 * 1000;
+const SILENT_TIMEOUT_MS = 10 * 1000;
+const CALLBACK_CHANNEL = "pkce-wasm:callback";
+const EVENTS = ["tokenRefreshed", "tokenExpiring", "signedOut", "error"];
+const RESPONSE_PARAMS = ["code", "state", "iss", "error", "error_description", "error_uri", "session_state"];
+
+// ---- loading the Go program (in the page, or in the worker through _workerSupport) ----
 
 async function instantiate(url, importObject) {
   if (typeof WebAssembly.instantiateStreaming === "function") {
@@ -29,7 +48,11 @@ async function instantiate(url, importObject) {
   return WebAssembly.instantiate(await res.arrayBuffer(), importObject);
 }
 
-function load(wasmUrl) {
+let loading = null;
+
+// loadBridge instantiates the Go program once per realm and resolves to its bridge:
+// { create(options, host) → Promise<core client> } (wasm/cmd/pkce-wasm/main.go).
+function loadBridge(wasmUrl) {
   if (loading) return loading;
   loading = (async () => {
     const go = new globalThis.Go();
@@ -54,11 +77,131 @@ function load(wasmUrl) {
   return loading;
 }
 
-const EVENTS = ["tokenRefreshed", "tokenExpiring", "signedOut", "error"];
+// canonical is JSON with sorted object keys: equal configurations give equal strings.
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
 
-// wrapClient adds event subscription to the Go client object. Listeners get the event's detail
-// (never a token). on() returns an unsubscribe function.
-function wrapClient(inner, events) {
+// workerName is the name of the worker that serves config: a hash of the whole configuration and
+// the protocol version. A tab with another configuration (or an older deploy) gets its own
+// worker, and a worker checks that its first configuration matches its name (pkce-wasm.worker.js).
+async function workerName(config) {
+  const data = new TextEncoder().encode(`pkce-wasm/${PROTOCOL}\n${canonical(config)}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return `pkce-wasm:${PROTOCOL}:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** Internal: what pkce-wasm.worker.js shares with this file. Not a public API. */
+export const _workerSupport = Object.freeze({ PROTOCOL, loadBridge, workerName, callbackState, toError, fromError });
+
+function toError(e) {
+  if (e instanceof PkceWasmError) return e;
+  if (e && typeof e === "object" && typeof e.code === "string") {
+    return new PkceWasmError(e.code, e.description, { oauthError: e.oauthError, status: e.status });
+  }
+  return new PkceWasmError("internal_error", String((e && e.message) || e));
+}
+
+// fromError is an error as it crosses postMessage: plain data, never a token (Go's descriptions
+// hold none, see core.Error).
+function fromError(e) {
+  const err = toError(e);
+  return { code: err.code, description: err.description, oauthError: err.oauthError, status: err.status };
+}
+
+// ---- the callback URL ----
+
+function params(href) {
+  try {
+    return new URL(href).searchParams;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `href` carries an authorization response: state plus code or error (the rule of core.IsCallbackURL). */
+function isCallback(href = globalThis.location && globalThis.location.href) {
+  const q = params(href);
+  return !!q && q.has("state") && (q.has("code") || q.has("error"));
+}
+
+function callbackState(href) {
+  const q = params(href);
+  return (q && q.get("state")) || "";
+}
+
+// The state's prefix says which kind of login a callback belongs to (core.statePrefix).
+function callbackMode(href) {
+  const s = callbackState(href);
+  return s.startsWith("p.") ? "popup" : s.startsWith("s.") ? "silent" : "";
+}
+
+function cleanCallbackURL(href) {
+  const u = new URL(href);
+  for (const k of RESPONSE_PARAMS) u.searchParams.delete(k);
+  return u.href;
+}
+
+// ---- popup and iframe callbacks where there is no shared worker ----
+// The popup's or iframe's page hands the callback URL to the window that started the login, by
+// postMessage to its opener or parent (our origin only) and, because a provider's COOP nulls
+// window.opener, on a BroadcastChannel. That exposes the code and state to same-origin pages; the
+// code is useless without the PKCE verifier, which stays with the client that started the login.
+// With a SharedWorker none of this happens: the popup's page gives the callback to the worker.
+
+function forwardCallback(href, mode) {
+  const msg = { type: CALLBACK_CHANNEL, url: href };
+  const target = mode === "silent" ? globalThis.parent : globalThis.opener;
+  try {
+    if (target && target !== globalThis) target.postMessage(msg, location.origin);
+  } catch { /* opener gone */ }
+  if (typeof BroadcastChannel === "function") {
+    const bc = new BroadcastChannel(CALLBACK_CHANNEL);
+    bc.postMessage(msg);
+    bc.close();
+  }
+}
+
+function waitForwarded(state, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const bc = typeof BroadcastChannel === "function" ? new BroadcastChannel(CALLBACK_CHANNEL) : null;
+    const take = (data) => {
+      if (data && data.type === CALLBACK_CHANNEL && typeof data.url === "string" && callbackState(data.url) === state) {
+        done();
+        resolve(data.url);
+      }
+    };
+    const onMessage = (e) => { if (e.origin === location.origin) take(e.data); };
+    const onBC = (e) => take(e.data);
+    const timer = setTimeout(() => {
+      done();
+      reject(new PkceWasmError("timeout", "no answer from the provider in time (was the window closed?)"));
+    }, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      globalThis.removeEventListener("message", onMessage);
+      if (bc) bc.close();
+    }
+    globalThis.addEventListener("message", onMessage);
+    if (bc) bc.addEventListener("message", onBC);
+  });
+}
+
+// ---- the page-facing client (same for both isolation modes) ----
+
+function pick(o, names) {
+  const out = {};
+  if (o && typeof o === "object") for (const n of names) if (o[n] !== undefined) out[n] = o[n];
+  return out;
+}
+
+// makeClient wraps a core (Go's client object in the page, or the worker proxy) with the page
+// plumbing. shared: the core is a SharedWorker's, so popups and iframes reach it directly.
+function makeClient(core, { shared, events }) {
   const listeners = new Map();
   const off = (name, fn) => {
     const l = listeners.get(fn)?.get(name);
@@ -67,8 +210,99 @@ function wrapClient(inner, events) {
       listeners.get(fn).delete(name);
     }
   };
-  return Object.freeze({
-    ...inner,
+
+  // finish waits for the callback of a popup or iframe login and returns its result.
+  async function finish(state, timeoutMs) {
+    if (shared) return core.awaitCallback(state, timeoutMs);
+    const url = await waitForwarded(state, timeoutMs);
+    return core.callback(url);
+  }
+
+  const client = {
+    async login(o) {
+      const { url } = await core.beginLogin(pick(o, ["returnTo", "prompt", "loginHint"]));
+      location.assign(url);
+    },
+
+    loginPopup(o) {
+      // window.open must run now, inside the click's user activation; the popup is pointed at the
+      // provider once the authorization URL is ready.
+      const popup = globalThis.open("", "pkce-wasm-login", "popup,width=520,height=680");
+      return (async () => {
+        if (!popup) throw new PkceWasmError("popup_blocked", "the browser blocked the login popup; call loginPopup from a click handler");
+        let begun;
+        try {
+          begun = await core.beginLogin({ ...pick(o, ["returnTo"]), mode: "popup" });
+        } catch (err) {
+          popup.close();
+          throw err;
+        }
+        popup.location.href = begun.url;
+        const r = await finish(begun.state, POPUP_TIMEOUT_MS);
+        return { returnTo: r.returnTo, signedIn: r.signedIn };
+      })();
+    },
+
+    async signInSilently(o) {
+      const mode = (o && o.mode) || "iframe";
+      const returnTo = o && o.returnTo;
+      if (mode === "redirect") {
+        const { url } = await core.beginLogin({ returnTo, prompt: "none" });
+        location.assign(url);
+        return;
+      }
+      if (mode !== "iframe") throw new PkceWasmError("invalid_config", 'mode must be "iframe" or "redirect"');
+      const { url, state } = await core.beginLogin({ returnTo, prompt: "none", mode: "silent" });
+      const frame = document.createElement("iframe");
+      frame.hidden = true;
+      frame.title = "pkce-wasm silent sign-in";
+      frame.src = url;
+      document.body.appendChild(frame);
+      try {
+        const r = await finish(state, SILENT_TIMEOUT_MS);
+        return !!(r && r.signedIn);
+      } finally {
+        frame.remove();
+      }
+    },
+
+    async handleCallback(url) {
+      const href = location.href;
+      const target = typeof url === "string" ? url : href;
+      if (target === href && isCallback(href)) {
+        // Whatever the outcome, code and state leave the address bar now: a reload must not
+        // replay them, and they must not leak through history or Referer.
+        history.replaceState(history.state, "", cleanCallbackURL(href));
+      }
+      const mode = callbackMode(target);
+      if (mode && !shared) {
+        forwardCallback(target, mode);
+        if (mode === "popup") globalThis.close();
+        return { returnTo: "/", forwarded: true };
+      }
+      if (!mode) {
+        const r = await core.callback(target);
+        return { returnTo: r.returnTo, signedIn: r.signedIn };
+      }
+      // A popup or iframe page with a shared worker: the worker finishes the login the opener
+      // started and tells it (awaitCallback). Failures are the opener's to report.
+      try {
+        await core.callback(target);
+      } catch { /* reported to the window that started the login */ }
+      if (mode === "popup") globalThis.close();
+      return { returnTo: "/", forwarded: true };
+    },
+
+    isAuthenticated: () => core.isAuthenticated(),
+    getUser: () => core.getUser(),
+    getUserInfo: () => core.getUserInfo(),
+    fetch: (input, init) => core.fetch(input, init),
+
+    async logout(o) {
+      const { navigate } = await core.logout(pick(o, ["returnTo", "localOnly"]));
+      if (navigate) location.assign(navigate);
+    },
+
     off,
     on(name, fn) {
       if (!EVENTS.includes(name)) throw new PkceWasmError("invalid_config", `unknown event "${name}"; one of ${EVENTS.join(", ")}`);
@@ -79,33 +313,316 @@ function wrapClient(inner, events) {
       events.addEventListener(name, l);
       return () => off(name, fn);
     },
-  });
+  };
+  if (core.getAccessToken) client.getAccessToken = () => core.getAccessToken();
+  return Object.freeze(client);
+}
+
+// ---- isolation "page": the Go client in this page ----
+
+// sessionStore keeps the login transaction in sessionStorage (per tab; survives the redirect).
+function sessionStore() {
+  let s;
+  try {
+    s = globalThis.sessionStorage;
+  } catch { /* blocked: SecurityError */ }
+  if (!s) throw new PkceWasmError("storage_error", "sessionStorage is not available for the login transaction");
+  return {
+    put: (k, v) => s.setItem(k, v),
+    take: (k) => {
+      const v = s.getItem(k);
+      if (v !== null) s.removeItem(k);
+      return v;
+    },
+  };
+}
+
+async function createInPage(config, wasmUrl, emit) {
+  const bridge = await loadBridge(wasmUrl);
+  const core = await bridge.create(config, { store: sessionStore(), emit, shared: false });
+  return { core, shared: false };
+}
+
+// ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
+
+const HEARTBEAT_MS = 1000;
+const HEARTBEAT_DEAD_MS = 4000; // a ping unanswered this long: the worker is gone
+const START_TIMEOUT_MS = 30000;
+
+const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
+
+// WorkerCore is the worker's client seen from the page: the same methods as Go's client object,
+// each a message to the worker. It notices a dead worker (a heartbeat: a killed SharedWorker may
+// raise no error here), rejects what was pending with worker_lost, reports signedOut, and starts
+// a fresh worker on the next call.
+class WorkerCore {
+  constructor(workerUrl, name, config, emit) {
+    this.workerUrl = workerUrl;
+    this.name = name;
+    this.config = config;
+    this.emit = emit;
+    this.shared = typeof SharedWorker === "function";
+    this.conn = null;
+    this.nextId = 1;
+  }
+
+  // connect starts (or joins) the worker and resolves when it is ready for this configuration.
+  connect() {
+    if (this.conn) return this.conn.ready;
+    const conn = { pending: new Map(), streams: new Map(), alive: true, pingSent: 0 };
+    this.conn = conn;
+    conn.ready = new Promise((resolve, reject) => {
+      let w;
+      try {
+        w = this.shared
+          ? new SharedWorker(this.workerUrl, { type: "module", name: this.name })
+          : new Worker(this.workerUrl, { type: "module", name: this.name });
+      } catch (err) {
+        reject(new PkceWasmError("worker_failed", `cannot start the worker ${this.workerUrl}: ${err && err.message}`));
+        return;
+      }
+      conn.worker = w;
+      conn.port = this.shared ? w.port : w;
+      conn.onReady = resolve;
+      conn.onStartError = reject;
+      conn.port.onmessage = (e) => this.onMessage(conn, e.data);
+      w.onerror = (e) => {
+        // A script that cannot load (404, wrong MIME type, blocked by CSP) or throws at start.
+        const msg = (e && e.message) || "the worker script failed to load";
+        if (e && e.preventDefault) e.preventDefault();
+        this.lost(conn, new PkceWasmError("worker_failed", `${msg} (${this.workerUrl})`));
+      };
+      if (this.shared) conn.port.start();
+      conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config });
+      conn.startTimer = setTimeout(() => this.lost(conn, new PkceWasmError("worker_failed", "the worker did not start in time")), START_TIMEOUT_MS);
+      conn.heartbeat = setInterval(() => this.beat(conn), HEARTBEAT_MS);
+    });
+    conn.ready.catch(() => {});
+    return conn.ready;
+  }
+
+  beat(conn) {
+    if (!conn.alive) return;
+    const now = Date.now();
+    if (conn.pingSent && now - conn.pingSent > HEARTBEAT_DEAD_MS) {
+      this.lost(conn, new PkceWasmError("worker_lost", "the worker stopped answering"));
+      return;
+    }
+    if (!conn.pingSent) {
+      conn.pingSent = now;
+      conn.port.postMessage({ t: "ping" });
+    }
+  }
+
+  // lost ends a connection: everything pending rejects, and a signed-in page hears signedOut.
+  lost(conn, err) {
+    if (!conn.alive) return;
+    conn.alive = false;
+    clearInterval(conn.heartbeat);
+    clearTimeout(conn.startTimer);
+    if (this.conn === conn) this.conn = null;
+    const wasReady = conn.isReady;
+    if (!wasReady) conn.onStartError(err);
+    for (const p of conn.pending.values()) p.reject(err);
+    conn.pending.clear();
+    for (const s of conn.streams.values()) s.error(err);
+    conn.streams.clear();
+    try {
+      if (this.shared) conn.port.close();
+      else conn.worker.terminate();
+    } catch { /* already gone */ }
+    if (wasReady) this.emit("signedOut", { reason: "worker_lost" });
+  }
+
+  onMessage(conn, m) {
+    if (!conn.alive || !m || typeof m !== "object") return;
+    conn.pingSent = 0; // any message shows the worker is alive
+    switch (m.t) {
+      case "ready":
+        conn.isReady = true;
+        clearTimeout(conn.startTimer);
+        conn.onReady(m.methods);
+        break;
+      case "initError":
+        this.lost(conn, toError(m.error));
+        break;
+      case "event":
+        if (EVENTS.includes(m.name)) this.emit(m.name, m.detail);
+        break;
+      case "result": {
+        const p = conn.pending.get(m.id);
+        if (!p) break;
+        conn.pending.delete(m.id);
+        if (m.error) p.reject(toError(m.error));
+        else p.resolve(m.value);
+        break;
+      }
+      case "chunk": {
+        const s = conn.streams.get(m.id);
+        if (s) s.enqueue(new Uint8Array(m.data));
+        break;
+      }
+      case "end": {
+        const s = conn.streams.get(m.id);
+        conn.streams.delete(m.id);
+        if (!s) break;
+        if (m.error) s.error(toError(m.error));
+        else s.close();
+        break;
+      }
+    }
+  }
+
+  async call(method, args, transfer = [], onId) {
+    await this.connect();
+    const conn = this.conn;
+    if (!conn) throw new PkceWasmError("worker_lost", "the worker stopped");
+    const id = this.nextId++;
+    const result = new Promise((resolve, reject) => conn.pending.set(id, { resolve, reject }));
+    conn.port.postMessage({ t: "call", id, method, args }, transfer);
+    if (onId) onId(id, conn);
+    return result;
+  }
+
+  beginLogin(o) { return this.call("beginLogin", [o]); }
+  callback(url) { return this.call("callback", [url]); }
+  awaitCallback(state, timeoutMs) { return this.call("awaitCallback", [state, timeoutMs]); }
+  prefetch() { return this.call("prefetch", []); }
+  isAuthenticated() { return this.call("isAuthenticated", []); }
+  getUser() { return this.call("getUser", []); }
+  getUserInfo() { return this.call("getUserInfo", []); }
+  logout(o) { return this.call("logout", [o]); }
+  getAccessToken() { return this.call("getAccessToken", []); }
+
+  // fetch resolves the request here (relative URLs against this page), sends method, URL,
+  // headers and the body (a transferred ArrayBuffer) to the worker, which adds the token, and
+  // builds a Response from what comes back: status, headers and a body stream.
+  async fetch(input, init) {
+    let req;
+    try {
+      req = new Request(input, init);
+    } catch (err) {
+      throw new PkceWasmError("invalid_request", `fetch arguments are not a valid request: ${err && err.message}`);
+    }
+    const signal = req.signal;
+    if (signal && signal.aborted) throw signal.reason;
+    // Request.body is missing in some browsers (Firefox): read every body that may exist.
+    const body = req.method === "GET" || req.method === "HEAD" ? null : await req.arrayBuffer();
+    const msg = {
+      url: req.url, method: req.method, headers: [...req.headers], body,
+      credentials: req.credentials, cache: req.cache, redirect: req.redirect, mode: req.mode === "navigate" ? "same-origin" : req.mode,
+      referrerPolicy: req.referrerPolicy, integrity: req.integrity, keepalive: req.keepalive,
+    };
+    let abort = null;
+    const head = await new Promise((resolve, reject) => {
+      this.call("fetch", [msg], body ? [body] : [], (id, conn) => {
+        if (signal) {
+          abort = () => {
+            if (conn.alive) conn.port.postMessage({ t: "abort", id });
+            const p = conn.pending.get(id);
+            conn.pending.delete(id);
+            if (p) p.reject(signal.reason);
+            const s = conn.streams.get(id);
+            conn.streams.delete(id);
+            if (s) s.error(signal.reason);
+          };
+          signal.addEventListener("abort", abort, { once: true });
+        }
+        conn.currentFetchId = id;
+      }).then(resolve, reject);
+    });
+    return this.response(head);
+  }
+
+  response(head) {
+    let body = null;
+    if (!NULL_BODY_STATUS.includes(head.status) && head.status !== 0) {
+      if (head.body instanceof ReadableStream) {
+        body = head.body;
+      } else if (head.chunked) {
+        const conn = this.conn;
+        body = new ReadableStream({
+          start: (controller) => {
+            if (conn) conn.streams.set(head.id, controller);
+            else controller.error(new PkceWasmError("worker_lost", "the worker stopped"));
+          },
+          cancel: () => {
+            if (conn && conn.alive) {
+              conn.streams.delete(head.id);
+              conn.port.postMessage({ t: "abort", id: head.id });
+            }
+          },
+        });
+      }
+    }
+    let res;
+    if (head.status === 0) {
+      // An opaque (no-cors) or opaque-redirect answer: the constructor cannot make status 0.
+      res = Response.error();
+    } else {
+      res = new Response(body, { status: head.status, statusText: head.statusText, headers: head.headers });
+    }
+    // What the Response constructor does not carry: the final URL, redirected, and the type.
+    Object.defineProperties(res, {
+      url: { value: head.url, enumerable: true },
+      redirected: { value: head.redirected, enumerable: true },
+      type: { value: head.type, enumerable: true },
+    });
+    return res;
+  }
+}
+
+async function createInWorker(config, workerUrl, emit) {
+  const name = await workerName(config);
+  const core = new WorkerCore(workerUrl, name, config, emit);
+  const methods = await core.connect();
+  if (!(Array.isArray(methods) && methods.includes("getAccessToken"))) core.getAccessToken = undefined;
+  return { core, shared: core.shared };
+}
+
+function absoluteURL(u, base) {
+  try {
+    return new URL(u, base).href;
+  } catch {
+    throw new PkceWasmError("invalid_config", `not a URL: ${u}`);
+  }
 }
 
 export const PkceWasm = {
   /**
-   * Load the WASM module (once per page) and create a client. Validates the options; does no
-   * network I/O besides loading the module.
+   * Start the client (in a worker by default, once per configuration and origin) and return it.
+   * Validates the options; does no network I/O besides loading the worker and the module.
    */
   async create(options) {
-    let wasmUrl = options && options.wasmUrl;
-    if (!wasmUrl) wasmUrl = new URL("./pkce.wasm", import.meta.url);
-    const bridge = await load(wasmUrl);
+    if (!options || typeof options !== "object") throw new PkceWasmError("invalid_config", "create needs an options object");
+    const isolation = options.isolation === undefined ? "worker" : options.isolation;
+    if (isolation !== "worker" && isolation !== "page") {
+      throw new PkceWasmError("invalid_config", 'isolation must be "worker" (default) or "page"');
+    }
+    const base = typeof location === "object" ? location.href : undefined;
+    const wasmUrl = absoluteURL(options.wasmUrl || new URL("./pkce.wasm", import.meta.url), base);
+    const config = {};
+    for (const [k, v] of Object.entries(options)) if (!PAGE_OPTIONS.includes(k)) config[k] = v;
+
     const events = new EventTarget();
     const emit = (name, detail) => events.dispatchEvent(new CustomEvent(name, { detail }));
-    const inner = await bridge.create(options, emit);
-    return wrapClient(inner, events);
+    let started;
+    if (isolation === "page") {
+      started = await createInPage(config, wasmUrl, emit);
+    } else {
+      if (typeof SharedWorker !== "function" && typeof Worker !== "function") {
+        throw new PkceWasmError("worker_failed", 'this browser has no Worker; pass isolation: "page" to run in the page (weaker, see README)');
+      }
+      const workerUrl = absoluteURL(options.workerUrl || new URL("./pkce-wasm.worker.js", import.meta.url), base);
+      started = await createInWorker({ ...config, wasmUrl }, workerUrl, emit);
+    }
+    // On the redirect URI page the exchange needs discovery and the JWKS: fetch them while the
+    // app is still starting up.
+    if (isCallback()) started.core.prefetch().catch(() => {});
+    return makeClient(started.core, { shared: started.shared, events });
   },
 
-  /** True when `href` carries an authorization response (state plus code or error). */
-  isCallback(href = globalThis.location && globalThis.location.href) {
-    try {
-      const q = new URL(href).searchParams;
-      return q.has("state") && (q.has("code") || q.has("error"));
-    } catch {
-      return false;
-    }
-  },
+  isCallback,
 };
 
 export default PkceWasm;

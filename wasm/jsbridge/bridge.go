@@ -18,6 +18,14 @@ type Bridge struct {
 	urlCtor        safejs.Value
 	json           safejs.Value
 	errorCtor      safejs.Value
+
+	// Captured once, bound to their objects: a script that later replaces globalThis.fetch or
+	// crypto.subtle.verify in the page does not see or steer our calls (isolation "page"; in a
+	// worker no page script can reach them anyway).
+	fetchFn           safejs.Value // fetch.bind(globalThis)
+	getRandomValuesFn safejs.Value // crypto.getRandomValues.bind(crypto); undefined if missing
+	importKeyFn       safejs.Value // crypto.subtle.importKey.bind(crypto.subtle); undefined if missing
+	verifyFn          safejs.Value // crypto.subtle.verify.bind(crypto.subtle); undefined if missing
 }
 
 // NewBridge looks up the globals. errorCtor is the PkceWasmError class: new errorCtor(code, description).
@@ -41,13 +49,36 @@ func NewBridge(errorCtor safejs.Value) (*Bridge, error) {
 		}
 		*x.dst = v
 	}
+	b.fetchFn = bindMethod(g, "fetch")
+	b.getRandomValuesFn, b.importKeyFn, b.verifyFn = safejs.Undefined(), safejs.Undefined(), safejs.Undefined()
+	if c, err := g.Get("crypto"); err == nil && c.Type() == safejs.TypeObject {
+		b.getRandomValuesFn = bindMethod(c, "getRandomValues")
+		if s, err := c.Get("subtle"); err == nil && s.Type() == safejs.TypeObject {
+			b.importKeyFn, b.verifyFn = bindMethod(s, "importKey"), bindMethod(s, "verify")
+		}
+	}
 	return b, nil
 }
 
-// fetch calls globalThis.fetch as it is now, not as it was at start-up, so that instrumentation
-// installed later (service mocks, tracing) sees our requests too.
+// bindMethod returns obj[name].bind(obj), or undefined when obj has no such function.
+func bindMethod(obj safejs.Value, name string) safejs.Value {
+	f, err := obj.Get(name)
+	if err != nil || f.Type() != safejs.TypeFunction {
+		return safejs.Undefined()
+	}
+	bound, err := f.Call("bind", obj)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return bound
+}
+
+// fetch calls the fetch captured at start-up (see Bridge).
 func (b *Bridge) fetch(args ...any) (safejs.Value, error) {
-	return b.global.Call("fetch", args...)
+	if b.fetchFn.IsUndefined() {
+		return safejs.Undefined(), constError("this JavaScript environment lacks fetch")
+	}
+	return b.fetchFn.Invoke(args...)
 }
 
 // Func wraps fn as a JS function that recovers panics (safejs does not), so a bug surfaces as a

@@ -4,6 +4,7 @@ package jsbridge
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -11,8 +12,9 @@ import (
 )
 
 // configKeys are the options create accepts; anything else is a typo we report.
+// Page-only options (isolation, workerUrl, wasmUrl) are taken out by the loader before this.
 var configKeys = []string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
-	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "tabHandoffMs", "autoRefresh", "wasmUrl"}
+	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken"}
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
 // every member so that mistakes fail at create with invalid_config.
@@ -95,133 +97,130 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 	return c, nil
 }
 
-// defaultTabHandoff is how long a new page waits for another tab to hand over its session.
-const defaultTabHandoff = 100 * time.Millisecond
+// Host is what the JS side hands to Create: where the login transaction is kept, where events
+// go, and whether this client is the one shared by every tab (a SharedWorker).
+//
+//	host.store.put(key, value) and host.store.take(key) → value or null (may return Promises)
+//	host.emit(name, detail)
+//	host.shared: true in a SharedWorker (no cross-tab signals needed: every tab talks to it)
+type Host struct {
+	Store  TxStore
+	Emit   safejs.Value
+	Shared bool
+}
 
-// Create builds a client from JS options and returns its JS face: an object whose methods all
-// return Promises. emit(name, detail) receives lifecycle events. It does no network I/O; discovery
-// happens on first use. In the background it asks other tabs for their session (in-memory
-// handoff); methods that depend on the session wait for that first.
-func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
+// Create builds a client from JS options and returns its JS face (clientObject). It does no
+// network I/O; discovery happens on first use.
+func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 	cfg, err := b.ReadConfig(opts)
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	handoff := defaultTabHandoff
-	if v, err := opts.Get("tabHandoffMs"); err == nil && !v.IsUndefined() {
-		ms, err := v.Float()
-		if err != nil || !(ms >= 0 && ms <= 10000) {
-			return safejs.Undefined(), &core.Error{Code: core.CodeInvalidConfig, Description: "tabHandoffMs must be a number of milliseconds (0-10000)"}
-		}
-		handoff = time.Duration(ms * float64(time.Millisecond))
-	}
-	store, err := NewSessionStore()
+	h, err := b.readHost(host)
 	if err != nil {
-		return safejs.Undefined(), &core.Error{Code: core.CodeStorageError, Description: "sessionStorage is not available: " + err.Error()}
+		return safejs.Undefined(), err
 	}
-	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
-	if emit.Type() == safejs.TypeFunction {
+	deps := core.Deps{HTTP: FetchDoer{b}, Store: h.Store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
+	if h.Emit.Type() == safejs.TypeFunction {
 		deps.Emit = func(event string, detail map[string]any) {
 			d, err := safejs.ValueOf(detail)
 			if err != nil {
 				d = safejs.Undefined()
 			}
-			_, _ = emit.Invoke(event, d)
+			_, _ = h.Emit.Invoke(event, d)
 		}
 	}
+	// One client per tab (dedicated worker, or the page itself): tabs tell each other about a
+	// logout, and nothing else. No token ever crosses between tabs.
 	var c *core.Client
 	ready := make(chan struct{})
-	tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
-		<-ready
-		c.HandleTabMessage(msg)
-	})
-	if tabs != nil {
-		deps.Tabs = tabs
+	if !h.Shared {
+		if tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
+			<-ready
+			if c != nil {
+				c.HandleTabMessage(msg)
+			}
+		}); tabs != nil {
+			deps.Tabs = tabs
+		}
 	}
-	if c, err = core.NewClient(cfg, deps); err != nil {
+	c, err = core.NewClient(cfg, deps)
+	close(ready)
+	if err != nil {
 		return safejs.Undefined(), err
 	}
-	close(ready)
-	if href, err := b.currentHref(); err == nil && core.IsCallbackURL(href) {
-		// On the redirect URI page the exchange needs discovery and the JWKS: fetch them while
-		// the app is still starting up.
-		go c.Prefetch(context.Background())
+	expose := optBool(opts, "exposeAccessToken")
+	return b.clientObject(c, expose)
+}
+
+func (b *Bridge) readHost(host safejs.Value) (Host, error) {
+	var h Host
+	if host.Type() != safejs.TypeObject || host.IsNull() {
+		return h, &core.Error{Code: core.CodeInternal, Description: "create needs a host object from the loader"}
 	}
-	restored := make(chan struct{})
-	go func() {
-		defer close(restored)
-		if tabs != nil && handoff > 0 {
-			c.RestoreFromTabs(context.Background(), handoff)
-		}
-	}()
-	return b.clientObject(&jsClient{c: c, restored: restored})
-}
-
-// jsClient is one client as JS sees it.
-type jsClient struct {
-	c        *core.Client
-	restored chan struct{} // closed when the start-up handoff from other tabs is over
-}
-
-func (j *jsClient) waitRestored(ctx context.Context) {
-	select {
-	case <-j.restored:
-	case <-ctx.Done():
+	store, err := host.Get("store")
+	if err != nil || store.Type() != safejs.TypeObject || store.IsNull() {
+		return h, &core.Error{Code: core.CodeStorageError, Description: "no storage for the login transaction"}
 	}
+	h.Store = TxStore{b: b, store: store}
+	h.Emit, _ = host.Get("emit")
+	h.Shared = optBool(host, "shared")
+	return h, nil
 }
 
-// clientObject exposes c to JS. Each method returns a Promise (so the client could move into a
-// Worker without an API change).
-func (b *Bridge) clientObject(j *jsClient) (safejs.Value, error) {
-	c := j.c
+// clientObject exposes c to JS: the protocol steps, each returning a Promise. Page plumbing
+// (navigation, popups, iframes, forms) is the loader's (js/src/pkce-wasm.js), so the same object
+// serves a page and a worker.
+func (b *Bridge) clientObject(c *core.Client, exposeAccessToken bool) (safejs.Value, error) {
 	obj := b.newObject()
-	methods := map[string]func(ctx context.Context, args []safejs.Value, popup safejs.Value) (any, error){
-		"login": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
-			return b.login(ctx, c, arg(a, 0))
+	methods := map[string]func(ctx context.Context, args []safejs.Value) (any, error){
+		"beginLogin": func(ctx context.Context, a []safejs.Value) (any, error) {
+			return b.beginLogin(ctx, c, arg(a, 0))
 		},
-		"loginPopup": func(ctx context.Context, a []safejs.Value, p safejs.Value) (any, error) {
-			return b.loginPopup(ctx, c, arg(a, 0), p)
+		"callback": func(ctx context.Context, a []safejs.Value) (any, error) {
+			if arg(a, 0).Type() != safejs.TypeString {
+				return nil, &core.Error{Code: core.CodeInvalidCallback, Description: "callback needs the callback URL"}
+			}
+			u, _ := arg(a, 0).String()
+			r, err := c.Callback(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			return b.callbackResult(r), nil
 		},
-		"signInSilently": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
-			return b.signInSilently(ctx, c, arg(a, 0))
+		"prefetch": func(ctx context.Context, _ []safejs.Value) (any, error) {
+			c.Prefetch(ctx)
+			return nil, nil
 		},
-		"handleCallback": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
-			return b.handleCallback(ctx, c, arg(a, 0))
-		},
-		"isAuthenticated": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
-			j.waitRestored(ctx)
+		"isAuthenticated": func(ctx context.Context, _ []safejs.Value) (any, error) {
 			return c.Authenticated(), nil
 		},
-		"getUser": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
-			j.waitRestored(ctx)
+		"getUser": func(ctx context.Context, _ []safejs.Value) (any, error) {
 			return b.user(c)
 		},
-		"getUserInfo": func(ctx context.Context, _ []safejs.Value, _ safejs.Value) (any, error) {
-			j.waitRestored(ctx)
+		"getUserInfo": func(ctx context.Context, _ []safejs.Value) (any, error) {
 			p, err := c.UserInfo(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return b.json.Call("parse", string(p))
 		},
-		"fetch": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
-			j.waitRestored(ctx)
+		"fetch": func(ctx context.Context, a []safejs.Value) (any, error) {
 			return b.wrappedFetch(ctx, c, a)
 		},
-		"logout": func(ctx context.Context, a []safejs.Value, _ safejs.Value) (any, error) {
+		"logout": func(ctx context.Context, a []safejs.Value) (any, error) {
 			return b.logout(ctx, c, arg(a, 0))
 		},
 	}
+	if exposeAccessToken {
+		// Opt-in escape hatch: gives up isolation for the access token (never the refresh token).
+		methods["getAccessToken"] = func(ctx context.Context, _ []safejs.Value) (any, error) {
+			return c.AccessToken(ctx)
+		}
+	}
 	for name, m := range methods {
-		m, name := m, name
 		f, err := b.Func(func(args []safejs.Value) any {
-			popup := safejs.Undefined()
-			if name == "loginPopup" {
-				// window.open must run now, while the click's user activation is certain; the
-				// popup is pointed at the provider once the authorization URL is ready.
-				popup = b.openPopup()
-			}
-			return b.NewPromise(func(ctx context.Context) (any, error) { return m(ctx, args, popup) })
+			return b.NewPromise(func(ctx context.Context) (any, error) { return m(ctx, args) })
 		})
 		if err != nil {
 			return safejs.Undefined(), err
@@ -267,13 +266,15 @@ func optBool(o safejs.Value, name string) bool {
 	return t
 }
 
-func (b *Bridge) login(ctx context.Context, c *core.Client, o safejs.Value) (any, error) {
+// beginLogin stores a fresh transaction and returns {url, state}: the loader navigates (redirect),
+// points a popup or a hidden iframe at url, and waits for the callback of state.
+func (b *Bridge) beginLogin(ctx context.Context, c *core.Client, o safejs.Value) (any, error) {
 	var lo core.LoginOptions
 	var err error
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"returnTo", &lo.ReturnTo}, {"prompt", &lo.Prompt}, {"loginHint", &lo.LoginHint}} {
+	}{{"returnTo", &lo.ReturnTo}, {"prompt", &lo.Prompt}, {"loginHint", &lo.LoginHint}, {"mode", &lo.Mode}} {
 		if *f.dst, err = optString(o, f.name); err != nil {
 			return nil, err
 		}
@@ -282,53 +283,21 @@ func (b *Bridge) login(ctx context.Context, c *core.Client, o safejs.Value) (any
 	if err != nil {
 		return nil, err
 	}
-	return nil, b.navigate(u)
+	out := b.newObject()
+	_ = out.Set("url", u)
+	if pu, err := url.Parse(u); err == nil {
+		_ = out.Set("state", pu.Query().Get("state"))
+	}
+	return out, nil
 }
 
-func (b *Bridge) navigate(u string) error {
-	loc, err := b.global.Get("location")
-	if err != nil {
-		return err
-	}
-	_, err = loc.Call("assign", u)
-	return err
-}
-
-func (b *Bridge) handleCallback(ctx context.Context, c *core.Client, urlArg safejs.Value) (any, error) {
-	if forwarded, err := b.forwardCallback(urlArg); forwarded || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		out := b.newObject()
-		_ = out.Set("returnTo", "/")
-		_ = out.Set("forwarded", true)
-		return out, nil
-	}
-	loc, err := b.global.Get("location")
-	if err != nil {
-		return nil, err
-	}
-	href, err := getString(loc, "href")
-	if err != nil {
-		return nil, err
-	}
-	target := href
-	if urlArg.Type() == safejs.TypeString {
-		target, _ = urlArg.String()
-	}
-	if target == href {
-		// Whatever the outcome, the code and state leave the address bar now: a reload must not
-		// replay them, and they must not leak through history or Referer.
-		if h, err := b.global.Get("history"); err == nil {
-			st, _ := h.Get("state")
-			_, _ = h.Call("replaceState", st, "", core.CleanCallbackURL(href))
-		}
-	}
-	r, err := c.Callback(ctx, target)
-	if err != nil {
-		return nil, err
-	}
-	return b.callbackResult(r), nil
+// callbackResult is the JS face of a core.CallbackResult: {returnTo, signedIn, mode}.
+func (b *Bridge) callbackResult(r *core.CallbackResult) safejs.Value {
+	out := b.newObject()
+	_ = out.Set("returnTo", r.ReturnTo)
+	_ = out.Set("signedIn", !r.NoSession)
+	_ = out.Set("mode", r.Mode)
+	return out
 }
 
 func (b *Bridge) user(c *core.Client) (any, error) {
@@ -339,58 +308,46 @@ func (b *Bridge) user(c *core.Client) (any, error) {
 	return b.json.Call("parse", string(p))
 }
 
+// logout forgets the tokens (core.Client.Logout) and answers {navigate}: where the loader sends
+// the browser next — the provider's end_session_endpoint (OIDC RP-Initiated Logout 1.0 §2, with
+// client_id and post_logout_redirect_uri), the caller's returnTo path, or null (stay).
+// The ID token is not sent as id_token_hint: it would pass through page JavaScript.
 func (b *Bridge) logout(ctx context.Context, c *core.Client, o safejs.Value) (any, error) {
 	returnTo, err := optString(o, "returnTo")
 	if err != nil {
 		return nil, err
 	}
+	if returnTo != "" {
+		// The same rule as login's returnTo: a same-origin path, never a javascript: URL.
+		if returnTo, err = core.CheckReturnTo(returnTo); err != nil {
+			return nil, err
+		}
+	}
 	req := c.Logout(ctx)
-	if optBool(o, "localOnly") || req.Endpoint == "" {
-		if returnTo != "" {
-			return nil, b.navigate(returnTo)
-		}
-		return nil, nil
-	}
-	return nil, b.postForm(req.Endpoint, req.Params)
-}
-
-// postForm navigates to endpoint with a form POST, keeping the parameters (here the ID token used
-// as id_token_hint) out of the URL (OIDC RP-Initiated Logout §2 requires OPs to accept POST).
-func (b *Bridge) postForm(endpoint string, params map[string][]string) error {
-	doc, err := b.global.Get("document")
-	if err != nil {
-		return err
-	}
-	form, err := doc.Call("createElement", "form")
-	if err != nil {
-		return err
-	}
-	_ = form.Set("method", "post")
-	_ = form.Set("action", endpoint)
-	_ = form.Set("hidden", true)
-	for k, vs := range params {
-		for _, v := range vs {
-			in, err := doc.Call("createElement", "input")
-			if err != nil {
-				return err
-			}
-			_ = in.Set("type", "hidden")
-			_ = in.Set("name", k)
-			_ = in.Set("value", v)
-			if _, err := form.Call("appendChild", in); err != nil {
-				return err
+	out := b.newObject()
+	_ = out.Set("navigate", nil)
+	switch {
+	case !optBool(o, "localOnly") && req.Endpoint != "":
+		p := url.Values{}
+		for k, v := range req.Params {
+			if k != "id_token_hint" {
+				p[k] = v
 			}
 		}
+		u, err := url.Parse(req.Endpoint)
+		if err != nil {
+			return nil, &core.Error{Code: core.CodeDiscoveryFailed, Description: "end_session_endpoint cannot be parsed"}
+		}
+		q := u.Query()
+		for k, v := range p {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+		_ = out.Set("navigate", u.String())
+	case returnTo != "":
+		_ = out.Set("navigate", returnTo)
 	}
-	body, err := doc.Get("body")
-	if err != nil {
-		return err
-	}
-	if _, err := body.Call("appendChild", form); err != nil {
-		return err
-	}
-	_, err = form.Call("submit")
-	return err
+	return out, nil
 }
 
 func containsString(l []string, s string) bool {

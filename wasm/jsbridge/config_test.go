@@ -23,7 +23,7 @@ func TestReadConfigValid(t *testing.T) {
 		postLogoutRedirectUri: "https://app.example.com/",
 		clockSkewSeconds: 5,
 		refreshMarginSeconds: 1.5,
-		wasmUrl: "/pkce/pkce.wasm",
+		exposeAccessToken: false,
 	}`, nil)
 	got, err := b.ReadConfig(opts)
 	if err != nil {
@@ -110,39 +110,56 @@ func TestReadConfigNotAnObject(t *testing.T) {
 	}
 }
 
-// Create validates the options before it needs sessionStorage, and reports a missing
-// sessionStorage (plain Node has none) as storage_error.
+// Create validates the options before it looks at the host, and reports a host without a
+// transaction store as storage_error.
 func TestCreateErrors(t *testing.T) {
 	b := newTestBridge(t)
-	if _, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientID: "c"}`, nil), safejs.Undefined()); err == nil {
+	host := jsEval(t, `{store: {put() {}, take() { return null; }}, shared: true}`, nil)
+	if _, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientID: "c"}`, nil), host); err == nil {
 		t.Fatal("Create accepted an unknown option")
 	} else {
 		wantCode(t, err, core.CodeInvalidConfig)
 	}
 	// Valid types but a config core rejects (http issuer on a non-loopback host).
-	setGlobal(t, "sessionStorage", newMapStorage(t))
-	if _, err := b.Create(jsEval(t, `{issuer: "http://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined()); err == nil {
+	if _, err := b.Create(jsEval(t, `{issuer: "http://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), host); err == nil {
 		t.Fatal("Create accepted an http issuer")
 	} else {
 		wantCode(t, err, core.CodeInvalidConfig)
 	}
-	v, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined())
+	v, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), host)
 	if err != nil {
-		t.Fatalf("Create with a sessionStorage: %v", err)
+		t.Fatalf("Create with a host: %v", err)
 	}
-	for _, m := range []string{"login", "handleCallback", "isAuthenticated", "getUser", "fetch", "logout"} {
+	for _, m := range []string{"beginLogin", "callback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout"} {
 		if f := prop(t, v, m); f.Type() != safejs.TypeFunction {
 			t.Errorf("client.%s is %v, want a function", m, f.Type())
 		}
 	}
+	// The escape hatch exists only when asked for.
+	if f := prop(t, v, "getAccessToken"); !f.IsUndefined() {
+		t.Errorf("client.getAccessToken exists without exposeAccessToken")
+	}
+	v, err = b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb", exposeAccessToken: true}`, nil), host)
+	if err != nil {
+		t.Fatalf("Create with exposeAccessToken: %v", err)
+	}
+	if f := prop(t, v, "getAccessToken"); f.Type() != safejs.TypeFunction {
+		t.Errorf("client.getAccessToken is %v with exposeAccessToken", f.Type())
+	}
 }
 
-func TestCreateWithoutSessionStorage(t *testing.T) {
+func TestCreateWithoutStore(t *testing.T) {
 	b := newTestBridge(t)
-	setGlobal(t, "sessionStorage", safejs.Undefined())
-	_, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), safejs.Undefined())
-	if err == nil {
-		t.Fatal("Create succeeded without sessionStorage")
+	for name, host := range map[string]safejs.Value{
+		"no host":  safejs.Undefined(),
+		"no store": jsEval(t, `{shared: true}`, nil),
+	} {
+		_, err := b.Create(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}`, nil), host)
+		if err == nil {
+			t.Fatalf("%s: Create succeeded", name)
+		}
+		if name == "no store" {
+			wantCode(t, err, core.CodeStorageError)
+		}
 	}
-	wantCode(t, err, core.CodeStorageError)
 }

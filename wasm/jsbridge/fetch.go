@@ -76,31 +76,61 @@ func (d FetchDoer) Do(ctx context.Context, r *core.HTTPRequest) (*core.HTTPRespo
 			out.ContentType, _ = ct.String()
 		}
 	}
-	bufP, err := res.Call("arrayBuffer")
+	if out.Body, err = b.readCapped(ctx, res, core.MaxResponseBytes); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readCapped reads res.body through its stream reader and stops at max bytes: a hostile endpoint
+// cannot make us buffer more than that (the stream is cancelled, the rest never downloaded). The
+// body is cut at max; parsers treat a body of max bytes as oversized (core.MaxResponseBytes).
+func (b *Bridge) readCapped(ctx context.Context, res safejs.Value, max int) ([]byte, error) {
+	body, err := res.Get("body")
 	if err != nil {
 		return nil, err
 	}
-	buf, err := Await(ctx, bufP)
+	if body.IsNull() || body.IsUndefined() {
+		return nil, nil // no body (204, HEAD) or a Response without one
+	}
+	reader, err := body.Call("getReader")
 	if err != nil {
 		return nil, err
 	}
-	bytes, err := b.uint8ArrayCtor.New(buf)
-	if err != nil {
-		return nil, err
-	}
-	n, err := getInt(bytes, "length")
-	if err != nil {
-		return nil, err
-	}
-	out.Body = make([]byte, min(n, core.MaxResponseBytes))
-	if len(out.Body) < n {
-		if bytes, err = bytes.Call("subarray", 0, len(out.Body)); err != nil {
+	var out []byte
+	for len(out) < max {
+		p, err := reader.Call("read")
+		if err != nil {
 			return nil, err
 		}
+		chunk, err := Await(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if done, _ := chunk.Get("done"); isTruthy(done) {
+			return out, nil
+		}
+		v, err := chunk.Get("value")
+		if err != nil {
+			return nil, err
+		}
+		n, err := getInt(v, "length")
+		if err != nil {
+			return nil, err
+		}
+		take := min(n, max-len(out))
+		if take < n {
+			if v, err = v.Call("subarray", 0, take); err != nil {
+				return nil, err
+			}
+		}
+		buf := make([]byte, take)
+		if _, err := safejs.CopyBytesToGo(buf, v); err != nil {
+			return nil, err
+		}
+		out = append(out, buf...)
 	}
-	if _, err := safejs.CopyBytesToGo(out.Body, bytes); err != nil {
-		return nil, err
-	}
+	_, _ = reader.Call("cancel") // at the cap: stop the download
 	return out, nil
 }
 
@@ -118,4 +148,9 @@ func getString(v safejs.Value, prop string) (string, error) {
 		return "", err
 	}
 	return p.String()
+}
+
+func isTruthy(v safejs.Value) bool {
+	t, _ := v.Truthy()
+	return t
 }

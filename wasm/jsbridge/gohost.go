@@ -58,10 +58,50 @@ func (p Page) ReplaceURL(u string) error {
 }
 
 // Navigate sends the page to u (location.assign).
-func (p Page) Navigate(u string) error { return p.b.navigate(u) }
+func (p Page) Navigate(u string) error {
+	loc, err := p.b.global.Get("location")
+	if err != nil {
+		return err
+	}
+	_, err = loc.Call("assign", u)
+	return err
+}
 
-// PostForm navigates with a hidden form POST of params to endpoint, as the JS client's logout does
-// for RP-initiated logout, so that the parameters (an ID token) never appear in a URL.
+// PostForm navigates with a hidden form POST of params to endpoint (OIDC RP-Initiated Logout 1.0
+// §2 requires OPs to accept POST), so that the parameters never appear in a URL.
 func (p Page) PostForm(endpoint string, params map[string][]string) error {
-	return p.b.postForm(endpoint, params)
+	doc, err := p.b.global.Get("document")
+	if err != nil {
+		return err
+	}
+	form, err := doc.Call("createElement", "form")
+	if err != nil {
+		return err
+	}
+	_ = form.Set("method", "post")
+	_ = form.Set("action", endpoint)
+	_ = form.Set("hidden", true)
+	for k, vs := range params {
+		for _, v := range vs {
+			in, err := doc.Call("createElement", "input")
+			if err != nil {
+				return err
+			}
+			_ = in.Set("type", "hidden")
+			_ = in.Set("name", k)
+			_ = in.Set("value", v)
+			if _, err := form.Call("appendChild", in); err != nil {
+				return err
+			}
+		}
+	}
+	body, err := doc.Get("body")
+	if err != nil {
+		return err
+	}
+	if _, err := body.Call("appendChild", form); err != nil {
+		return err
+	}
+	_, err = form.Call("submit")
+	return err
 }

@@ -14,9 +14,8 @@ type CryptoRand struct{ B *Bridge }
 const maxRandomChunk = 65536
 
 func (r CryptoRand) Read(p []byte) (int, error) {
-	c, err := r.B.global.Get("crypto")
-	if err != nil {
-		return 0, err
+	if r.B.getRandomValuesFn.IsUndefined() {
+		return 0, constError("crypto.getRandomValues is not available")
 	}
 	n := 0
 	for n < len(p) {
@@ -25,7 +24,7 @@ func (r CryptoRand) Read(p []byte) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if _, err := c.Call("getRandomValues", a); err != nil {
+		if _, err := r.B.getRandomValuesFn.Invoke(a); err != nil {
 			return n, err
 		}
 		if _, err := safejs.CopyBytesToGo(p[n:n+k], a); err != nil {

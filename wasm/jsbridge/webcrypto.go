@@ -32,12 +32,7 @@ func (b *Bridge) WebCryptoVerify(ctx context.Context, alg string, key *core.JWK,
 	if !ok {
 		return constError("unsupported alg " + alg)
 	}
-	cryptoObj, err := b.global.Get("crypto")
-	if err != nil {
-		return err
-	}
-	subtle, err := cryptoObj.Get("subtle")
-	if err != nil || subtle.IsUndefined() {
+	if b.importKeyFn.IsUndefined() || b.verifyFn.IsUndefined() {
 		return constError("crypto.subtle is not available (a secure context is required)")
 	}
 	jwk, err := b.json.Call("parse", string(key.Raw))
@@ -61,7 +56,7 @@ func (b *Bridge) WebCryptoVerify(ctx context.Context, alg string, key *core.JWK,
 	if err != nil {
 		return err
 	}
-	keyP, err := subtle.Call("importKey", "jwk", jwk, importAlg, false, usages)
+	keyP, err := b.importKeyFn.Invoke("jwk", jwk, importAlg, false, usages)
 	if err != nil {
 		return err
 	}
@@ -77,7 +72,7 @@ func (b *Bridge) WebCryptoVerify(ctx context.Context, alg string, key *core.JWK,
 	if err != nil {
 		return err
 	}
-	okP, err := subtle.Call("verify", verifyAlg, cryptoKey, sigJS, dataJS)
+	okP, err := b.verifyFn.Invoke(verifyAlg, cryptoKey, sigJS, dataJS)
 	if err != nil {
 		return err
 	}

@@ -36,10 +36,11 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	if err != nil {
 		return nil, err
 	}
-	// A body can be sent only once and we may retry, so a request with a body is cloned before the
-	// first send. A bodiless one (most API calls) is simply sent again: no clone on the hot path.
+	// A body can be sent only once and we may retry, so a request that may have a body is cloned
+	// before the first send. Request.body tells only where the browser has it (Firefox has not):
+	// the method decides. GET and HEAD (most API calls) cannot have one: no clone on the hot path.
 	retry := req
-	if body, err := req.Get("body"); err != nil || !(body.IsNull() || body.IsUndefined()) {
+	if m, _ := getString(req, "method"); m != "GET" && m != "HEAD" {
 		if retry, err = req.Call("clone"); err != nil {
 			return nil, err
 		}
@@ -55,7 +56,12 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	// revoked): refresh once and retry once. Other 401s, 403 insufficient_scope and a second 401
 	// go back to the caller. WWW-Authenticate is readable cross-origin only when the resource
 	// server lists it in Access-Control-Expose-Headers.
+	// The 401 must come from an allow-listed origin: after a redirect elsewhere (an open redirect
+	// on the API) a 401 says nothing about our token and must not spend a refresh grant.
 	if st, _ := getInt(res, "status"); st != 401 || !isInvalidToken(res) {
+		return res, nil
+	}
+	if final, err := getString(res, "url"); err != nil || !c.AllowsOrigin(final) {
 		return res, nil
 	}
 	fresh, err := c.RefreshAfterRejection(ctx, tok)

@@ -371,9 +371,7 @@ func TestClientObjectFetchAndState(t *testing.T) {
 	c, op, store := newTestClient(t)
 	fake := okFetch(t)
 	b := installFetch(t, fake)
-	restored := make(chan struct{})
-	close(restored)
-	obj, err := b.clientObject(&jsClient{c: c, restored: restored})
+	obj, err := b.clientObject(c, false)
 	if err != nil {
 		t.Fatalf("clientObject: %v", err)
 	}

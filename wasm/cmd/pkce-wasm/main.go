@@ -2,9 +2,12 @@
 
 // Command pkce-wasm is the WebAssembly module the JS loader (js/src/pkce-wasm.js) instantiates.
 //
-// Handshake: before go.run the loader sets globalThis.__pkceWasmBridge = {ErrorClass, ready}.
-// main installs bridge.create(options, emit) → Promise<client> and calls bridge.ready(); the loader then
-// removes the global. The program keeps running to serve callbacks.
+// It runs where the loader starts it: in a worker (the default: js/src/pkce-wasm.worker.js), or in
+// the page (isolation "page": js/src/pkce-wasm.js).
+//
+// Handshake: before go.run the loader sets globalThis.__pkceWasmBridge = {ErrorClass, ready, fail}.
+// main installs bridge.create(options, host) → Promise<client> (see jsbridge.Host) and calls
+// bridge.ready(); the loader then removes the global. The program keeps running to serve callbacks.
 package main
 
 import (
@@ -31,14 +34,14 @@ func main() {
 		return
 	}
 	create, err := b.Func(func(args []safejs.Value) any {
-		opts, emit := safejs.Undefined(), safejs.Undefined()
+		opts, host := safejs.Undefined(), safejs.Undefined()
 		if len(args) > 0 {
 			opts = args[0]
 		}
 		if len(args) > 1 {
-			emit = args[1]
+			host = args[1]
 		}
-		return b.NewPromise(func(context.Context) (any, error) { return b.Create(opts, emit) })
+		return b.NewPromise(func(context.Context) (any, error) { return b.Create(opts, host) })
 	})
 	if err != nil {
 		_, _ = handshake.Call("fail", err.Error())

@@ -1,0 +1,278 @@
+// pkce-wasm worker: runs the Go client where no page script can reach it.
+//
+// Started by js/src/pkce-wasm.js as a module SharedWorker (one per origin and configuration,
+// shared by every tab) or, where SharedWorker is missing, a dedicated Worker (one per tab). Tokens,
+// the PKCE verifier and keys live here, in Go's memory; the page gets results, claims, token-free
+// events and API responses, never a token (unless the app opted into exposeAccessToken).
+//
+// Any same-origin page can connect to this SharedWorker (new SharedWorker(sameUrl, sameName)), so
+// every port is treated alike: it may run the page API's commands — as trusted as the app's own
+// page, no more — and no message can hand the worker a session, token, key or claims, or change
+// its configuration.
+import { _workerSupport } from "./pkce-wasm.js";
+
+const { PROTOCOL, loadBridge, workerName, callbackState, fromError } = _workerSupport;
+
+const METHODS = ["beginLogin", "callback", "awaitCallback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout", "getAccessToken"];
+const SHARED = typeof SharedWorkerGlobalScope === "function" && globalThis instanceof SharedWorkerGlobalScope;
+const MAX_WAIT_MS = 10 * 60 * 1000;
+
+const ports = new Set();
+const initialized = new WeakSet();
+let client = null; // Promise of the Go client, created by the first valid init
+let methods = [];
+const waiters = new Map(); // state → [{resolve, reject}]: logins started in a tab, finished in a popup or iframe
+const aborts = new Map(); // port → Map(id → AbortController)
+let streamTransfer = null; // can a ReadableStream be transferred here? (WebKit: no)
+
+// Listeners go on synchronously, before any await: a message that arrives while a module worker
+// has no listener is dropped.
+if (SHARED) {
+  globalThis.onconnect = (e) => attach(e.ports[0]);
+} else {
+  attach(globalThis);
+}
+
+function attach(port) {
+  ports.add(port);
+  aborts.set(port, new Map());
+  port.onmessage = (e) => {
+    onMessage(port, e.data).catch(() => {});
+  };
+}
+
+function post(port, msg, transfer) {
+  try {
+    port.postMessage(msg, transfer || []);
+  } catch {
+    ports.delete(port); // a closed tab's port
+  }
+}
+
+function broadcast(msg) {
+  for (const p of ports) post(p, msg);
+}
+
+async function onMessage(port, m) {
+  if (!m || typeof m !== "object" || typeof m.t !== "string") return;
+  switch (m.t) {
+    case "ping":
+      post(port, { t: "pong" });
+      return;
+    case "init":
+      return init(port, m);
+    case "abort": {
+      const a = aborts.get(port)?.get(m.id);
+      if (a) a.abort();
+      return;
+    }
+    case "call":
+      if (!Number.isSafeInteger(m.id)) return;
+      if (!initialized.has(port)) return post(port, { t: "result", id: m.id, error: { code: "invalid_request", description: "init first" } });
+      return call(port, m.id, m.method, m.args);
+  }
+}
+
+// init checks the configuration against this worker's name (a hash of it) before anything runs:
+// the first init fixes the configuration for the worker's life; a port with another
+// configuration is refused, so no port can change or widen it (e.g. add a resource origin).
+async function init(port, m) {
+  try {
+    if (m.protocol !== PROTOCOL) throw { code: "worker_failed", description: `protocol ${m.protocol} is not this worker's (${PROTOCOL})` };
+    const config = m.config;
+    if (!config || typeof config !== "object" || Array.isArray(config)) throw { code: "invalid_config", description: "no configuration" };
+    if ((await workerName(config)) !== globalThis.name) {
+      throw { code: "invalid_config", description: "the configuration does not match this worker's name" };
+    }
+    if (!client) client = start(config);
+    await client;
+    initialized.add(port);
+    post(port, { t: "ready", methods });
+  } catch (err) {
+    post(port, { t: "initError", error: fromError(err) });
+  }
+}
+
+async function start(config) {
+  const { wasmUrl, ...options } = config;
+  const bridge = await loadBridge(wasmUrl);
+  const host = {
+    store: idbStore(),
+    emit: (name, detail) => broadcast({ t: "event", name, detail }),
+    shared: SHARED,
+  };
+  const c = await bridge.create(options, host);
+  methods = METHODS.filter((n) => n === "awaitCallback" || typeof c[n] === "function");
+  return c;
+}
+
+async function call(port, id, method, args) {
+  const reply = (value, transfer) => post(port, { t: "result", id, value }, transfer);
+  const fail = (err) => post(port, { t: "result", id, error: fromError(err) });
+  try {
+    if (!METHODS.includes(method) || !Array.isArray(args)) throw { code: "invalid_request", description: "unknown command" };
+    const c = await client;
+    switch (method) {
+      case "fetch":
+        return await proxyFetch(port, id, c, args[0]);
+      case "awaitCallback":
+        return reply(await awaitCallback(args[0], args[1]));
+      case "callback": {
+        const state = typeof args[0] === "string" ? callbackState(args[0]) : "";
+        try {
+          const r = await c.callback(args[0]);
+          settle(state, (w) => w.resolve(r));
+          return reply(r);
+        } catch (err) {
+          settle(state, (w) => w.reject(err));
+          throw err;
+        }
+      }
+      default:
+        if (typeof c[method] !== "function") throw { code: "invalid_request", description: `${method} is not enabled` };
+        return reply(await c[method](...args.slice(0, 1)));
+    }
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function settle(state, fn) {
+  const ws = waiters.get(state);
+  if (!state || !ws) return;
+  waiters.delete(state);
+  for (const w of ws) fn(w);
+}
+
+function awaitCallback(state, timeoutMs) {
+  if (typeof state !== "string" || !state) return Promise.reject({ code: "invalid_request", description: "awaitCallback needs a state" });
+  const ms = Math.min(Number(timeoutMs) || MAX_WAIT_MS, MAX_WAIT_MS);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const ws = waiters.get(state) || [];
+      const rest = ws.filter((w) => w.resolve !== done);
+      if (rest.length) waiters.set(state, rest);
+      else waiters.delete(state);
+      reject({ code: "timeout", description: "no answer from the provider in time (was the window closed?)" });
+    }, ms);
+    const done = (r) => { clearTimeout(timer); resolve(r); };
+    const w = { resolve: done, reject: (e) => { clearTimeout(timer); reject(e); } };
+    waiters.set(state, [...(waiters.get(state) || []), w]);
+  });
+}
+
+// ---- auth.fetch through the worker ----
+
+const FETCH_INIT = ["method", "credentials", "cache", "redirect", "mode", "referrerPolicy", "integrity", "keepalive"];
+
+async function proxyFetch(port, id, c, r) {
+  if (!r || typeof r !== "object" || typeof r.url !== "string") throw { code: "invalid_request", description: "fetch needs a request" };
+  const init = { headers: Array.isArray(r.headers) ? r.headers : [] };
+  for (const k of FETCH_INIT) if (r[k] !== undefined && r[k] !== "") init[k] = r[k];
+  if (r.body instanceof ArrayBuffer) init.body = r.body;
+  const ac = new AbortController();
+  init.signal = ac.signal;
+  const mine = aborts.get(port);
+  mine.set(id, ac);
+  let res;
+  try {
+    res = await c.fetch(r.url, init);
+  } catch (err) {
+    mine.delete(id);
+    if (ac.signal.aborted) return; // the page has rejected it already
+    throw err;
+  }
+  const head = {
+    id, status: res.status, statusText: res.statusText, headers: [...res.headers],
+    url: res.url, redirected: res.redirected, type: res.type, body: null, chunked: false,
+  };
+  if (!res.body) {
+    mine.delete(id);
+    return post(port, { t: "result", id, value: head });
+  }
+  if (streamTransfer !== false) {
+    try {
+      post(port, { t: "result", id, value: { ...head, body: res.body } }, [res.body]);
+      streamTransfer = true;
+      mine.delete(id); // the page owns the stream now; cancelling it there stops the download
+      return;
+    } catch {
+      streamTransfer = false; // DataCloneError: this browser cannot transfer streams
+    }
+  }
+  // Chunks of transferred ArrayBuffers, as they arrive: never the whole body buffered here.
+  post(port, { t: "result", id, value: { ...head, chunked: true } });
+  const reader = res.body.getReader();
+  ac.signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const buf = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value.buffer : value.slice().buffer;
+      post(port, { t: "chunk", id, data: buf }, [buf]);
+    }
+    post(port, { t: "end", id });
+  } catch (err) {
+    if (!ac.signal.aborted) post(port, { t: "end", id, error: { code: "network_error", description: String((err && err.message) || err) } });
+  } finally {
+    mine.delete(id);
+  }
+}
+
+// ---- the login transaction, in IndexedDB ----
+// Workers have no sessionStorage. The transaction (state, nonce, PKCE verifier, return path) must
+// survive the redirect even when no tab keeps this worker alive; it is deleted on first use (read
+// and delete in one IndexedDB transaction) and expires. Any same-origin script can read IndexedDB:
+// see README, "What isolation does not protect".
+
+const DB = "pkce-wasm";
+const STORE = "transactions";
+const TX_TTL_MS = 10 * 60 * 1000;
+
+function openDB() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function idbStore() {
+  let db = null;
+  const withStore = async (fn) => {
+    db = db || (await openDB());
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(STORE, "readwrite");
+      const store = tx.objectStore(STORE);
+      let result;
+      fn(store, (v) => { result = v; });
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  };
+  return {
+    put: (key, value) => withStore((store) => {
+      // Drop abandoned transactions while here.
+      const now = Date.now();
+      const cur = store.openCursor();
+      cur.onsuccess = () => {
+        const c = cur.result;
+        if (!c) return;
+        if (!(c.value && now - c.value.at < TX_TTL_MS)) c.delete();
+        c.continue();
+      };
+      store.put({ value, at: now }, key);
+    }),
+    take: (key) => withStore((store, result) => {
+      const get = store.get(key);
+      get.onsuccess = () => {
+        const rec = get.result;
+        if (rec === undefined) return result(null);
+        store.delete(key);
+        result(rec && typeof rec.value === "string" && Date.now() - rec.at < TX_TTL_MS ? rec.value : null);
+      };
+    }),
+  };
+}
