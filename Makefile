@@ -31,6 +31,10 @@ bundle: $(DIST)/pkce-wasm.iife.js $(DIST)/pkce-wasm.iife.d.ts
 $(DIST)/pkce-wasm.iife.js: js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)/wasm_exec.js
 	node js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)/wasm_exec.js $@
 
+# The worker, self-contained (no imports), for bundlers, the npm package and the script include.
+$(DIST)/pkce-wasm.worker.js: js/scripts/build-iife.mjs js/src/pkce-wasm.js js/src/pkce-wasm.worker.js $(DIST)/wasm_exec.js
+	node js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)/wasm_exec.js $@ --worker js/src/pkce-wasm.worker.js
+
 # Precompressed variants the dev server negotiates (server/static.go); not in the npm package.
 # Written under a temporary name first: a half-written variant must never look fresh.
 PRECOMPRESSED = $(foreach f,pkce.wasm wasm_exec.js pkce-wasm.js pkce-wasm.worker.js pkce-wasm.iife.js,$(DIST)/$(f).br $(DIST)/$(f).gz)

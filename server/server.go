@@ -65,7 +65,13 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 	registerStatic(app, c.Root)
 
-	s.app = newHTTPServer(logRequests("app", app))
+	var appH http.Handler = app
+	if c.TestHooks {
+		reqs := &requestLog{} // requestlog.go: what reached /api/*, for the browser tests
+		reqs.register(app)
+		appH = reqs.middleware(app)
+	}
+	s.app = newHTTPServer(logRequests("app", appH))
 	s.op = newHTTPServer(logRequests("op", opH))
 	return s, nil
 }

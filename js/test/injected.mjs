@@ -1,0 +1,187 @@
+// What a hostile script in the app's origin can do, as code the isolation tests install in pages
+// (js/test/isolation.test.mjs). Nothing here is a test; it only records.
+//
+// HOOKS runs in a page before or after the app's own code. It wraps every page-level path a token
+// could travel — fetch, XMLHttpRequest, Headers, Request, Response body readers, JSON, TextDecoder,
+// atob/btoa, postMessage and `message` events of Window, Worker, MessagePort (SharedWorker ports)
+// and BroadcastChannel, web storage, IndexedDB writes, cookies, history, console — and pushes every
+// string it sees to window.__seen. The test then asks the OP which tokens it issued and looks for
+// each in what was seen.
+
+export const HOOKS = `(() => {
+  if (window.__seen) return;
+  const seen = (window.__seen = []);
+  const rec = (where, v) => {
+    try {
+      if (v == null) return;
+      if (typeof v === "string") return seen.push(where + ": " + v);
+      if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+        const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        return seen.push(where + ": " + new TextDecoder().decode(u8.slice(0, 1 << 20)));
+      }
+      if (v instanceof Headers) return seen.push(where + ": " + JSON.stringify([...v]));
+      if (typeof v === "object" || typeof v === "function") {
+        let s;
+        try { s = JSON.stringify(v, (k, x) => (x instanceof ArrayBuffer || ArrayBuffer.isView(x) ? new TextDecoder().decode(x) : x)); } catch { s = String(v); }
+        return seen.push(where + ": " + s);
+      }
+      seen.push(where + ": " + String(v));
+    } catch (e) { seen.push(where + ": <unrecordable " + e + ">"); }
+  };
+  const wrap = (obj, name, where, after) => {
+    const orig = obj && obj[name];
+    if (typeof orig !== "function") return;
+    obj[name] = function (...args) {
+      args.forEach((a, i) => rec(where + "(arg" + i + ")", a));
+      const r = orig.apply(this, args);
+      if (after) after(r, args);
+      return r;
+    };
+  };
+  const recPromise = (where) => (p) => { if (p && typeof p.then === "function") p.then((v) => rec(where, v), () => {}); };
+
+  // Network.
+  const origFetch = window.fetch;
+  window.fetch = function (input, init) {
+    rec("fetch url", input instanceof Request ? input.url : String(input));
+    if (input instanceof Request) { rec("fetch req headers", input.headers); input.clone().text().then((t) => rec("fetch req body", t), () => {}); }
+    if (init) { rec("fetch init", init); if (init.headers) rec("fetch init headers", new Headers(init.headers)); if (init.body) rec("fetch init body", init.body); }
+    return origFetch.apply(this, arguments).then((res) => {
+      rec("fetch res headers", res.headers);
+      res.clone().text().then((t) => rec("fetch res body", t), () => {});
+      return res;
+    });
+  };
+  wrap(XMLHttpRequest.prototype, "open", "xhr.open");
+  wrap(XMLHttpRequest.prototype, "send", "xhr.send");
+  wrap(XMLHttpRequest.prototype, "setRequestHeader", "xhr.setRequestHeader");
+  for (const m of ["set", "append", "get"]) wrap(Headers.prototype, m, "Headers." + m, (r) => rec("Headers." + m + " ->", r));
+  for (const m of ["text", "json", "arrayBuffer", "blob", "formData"]) wrap(Response.prototype, m, "Response." + m, recPromise("Response." + m + " ->"));
+  for (const m of ["text", "json", "arrayBuffer"]) wrap(Request.prototype, m, "Request." + m, recPromise("Request." + m + " ->"));
+  const OrigRequest = window.Request;
+  window.Request = function (input, init) { rec("new Request", input); rec("new Request init", init); return new OrigRequest(input, init); };
+  window.Request.prototype = OrigRequest.prototype;
+  const OrigResponse = window.Response;
+  const ResponseHook = function (body, init) { rec("new Response body", body); rec("new Response init", init); return new OrigResponse(body, init); };
+  ResponseHook.prototype = OrigResponse.prototype;
+  ResponseHook.error = OrigResponse.error; ResponseHook.json = OrigResponse.json; ResponseHook.redirect = OrigResponse.redirect;
+  window.Response = ResponseHook;
+
+  // Parsers and codecs.
+  wrap(JSON, "parse", "JSON.parse", (r) => rec("JSON.parse ->", r));
+  wrap(JSON, "stringify", "JSON.stringify", (r) => rec("JSON.stringify ->", r));
+  wrap(TextDecoder.prototype, "decode", "TextDecoder.decode", (r) => rec("TextDecoder.decode ->", r));
+  wrap(TextEncoder.prototype, "encode", "TextEncoder.encode");
+  wrap(window, "atob", "atob", (r) => rec("atob ->", r));
+  wrap(window, "btoa", "btoa");
+
+  // Messages: everything posted, and everything received.
+  wrap(window, "postMessage", "window.postMessage");
+  for (const C of [window.Worker, window.MessagePort, window.BroadcastChannel, window.ServiceWorker]) {
+    if (C) wrap(C.prototype, "postMessage", C.name + ".postMessage");
+  }
+  const onMessage = (where) => (e) => rec(where, e.data);
+  window.addEventListener("message", onMessage("window message"), true);
+  const origAdd = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type, fn, opts) {
+    if (type === "message" && (this instanceof MessagePort || (window.Worker && this instanceof Worker) || (window.BroadcastChannel && this instanceof BroadcastChannel))) {
+      origAdd.call(this, "message", onMessage((this.constructor && this.constructor.name) + " message"));
+    }
+    return origAdd.call(this, type, fn, opts);
+  };
+  for (const C of [window.MessagePort, window.Worker, window.BroadcastChannel]) {
+    if (!C) continue;
+    const d = Object.getOwnPropertyDescriptor(C.prototype, "onmessage");
+    if (!d || !d.set) continue;
+    Object.defineProperty(C.prototype, "onmessage", {
+      configurable: true,
+      get: d.get,
+      set(fn) {
+        const where = C.name + " onmessage";
+        d.set.call(this, fn && ((e) => { rec(where, e.data); return fn.call(this, e); }));
+      },
+    });
+  }
+  // The library's own channel names, and the callback channel: listen to everything on them.
+  if (window.BroadcastChannel) {
+    for (const n of ["pkce-wasm:callback", window.__channelNames || []].flat()) {
+      const bc = new BroadcastChannel(n);
+      origAdd.call(bc, "message", onMessage("BroadcastChannel(" + n + ")"));
+    }
+  }
+
+  // Storage, cookies, history, console.
+  wrap(Storage.prototype, "setItem", "Storage.setItem");
+  wrap(Storage.prototype, "getItem", "Storage.getItem", (r) => rec("Storage.getItem ->", r));
+  wrap(IDBObjectStore.prototype, "put", "IDBObjectStore.put");
+  wrap(IDBObjectStore.prototype, "add", "IDBObjectStore.add");
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  Object.defineProperty(document, "cookie", { configurable: true, get() { const v = cookie.get.call(this); rec("cookie get", v); return v; }, set(v) { rec("cookie set", v); cookie.set.call(this, v); } });
+  wrap(history, "pushState", "history.pushState");
+  wrap(history, "replaceState", "history.replaceState");
+  for (const m of ["log", "info", "warn", "error", "debug"]) wrap(console, m, "console." + m);
+  // What a script reads straight off the page.
+  window.__snapshot = () => {
+    rec("location", location.href);
+    rec("DOM", document.documentElement.outerHTML);
+    try { for (let i = 0; i < localStorage.length; i++) rec("localStorage", localStorage.key(i) + "=" + localStorage.getItem(localStorage.key(i))); } catch {}
+    try { for (let i = 0; i < sessionStorage.length; i++) rec("sessionStorage", sessionStorage.key(i) + "=" + sessionStorage.getItem(sessionStorage.key(i))); } catch {}
+    rec("cookie", document.cookie);
+  };
+})();`;
+
+// ATTACKER_PAGE runs in a second same-origin page that never loads the library: it opens the
+// library's BroadcastChannels and its SharedWorker (same URL and name, as any same-origin script
+// can), listens to everything, and tries to get tokens or plant a forged session.
+// Argument: { workerUrl, name, config, channelNames, forgedIdToken } (name: the app's worker name).
+export async function attackerPage(page, args) {
+  return page.evaluate(async ({ workerUrl, name, config, channelNames, forgedIdToken }) => {
+    const seen = (window.__seen = window.__seen || []);
+    const rec = (where, v) => seen.push(where + ": " + (typeof v === "string" ? v : JSON.stringify(v)));
+    const forged = {
+      type: "session", from: "attacker", session: { access_token: "forged-access", refresh_token: "forged-refresh", id_token: forgedIdToken, expires_at: 4102444800, issued_at: 4102444800 },
+    };
+    for (const n of channelNames) {
+      const bc = new BroadcastChannel(n);
+      bc.onmessage = (e) => rec("bc " + n, e.data);
+      bc.postMessage(JSON.stringify({ type: "query", from: "attacker" }));
+      bc.postMessage({ type: "query", from: "attacker" });
+      bc.postMessage(JSON.stringify(forged));
+      bc.postMessage(forged);
+      window.__keep = (window.__keep || []).concat(bc);
+    }
+    const results = {};
+    if (typeof SharedWorker === "function" && name) {
+      const w = new SharedWorker(workerUrl, { type: "module", name });
+      const port = w.port;
+      const pending = new Map();
+      port.onmessage = (e) => {
+        rec("worker port", e.data);
+        const m = e.data;
+        if (m && m.t === "result" && pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); }
+        if (m && (m.t === "ready" || m.t === "initError")) { pending.get("init")?.(m); pending.delete("init"); }
+      };
+      port.start();
+      const init = (cfg) => new Promise((res) => { pending.set("init", res); port.postMessage({ t: "init", protocol: 1, config: cfg }); setTimeout(() => res({ t: "timeout" }), 10000); });
+      let n = 1;
+      const call = (method, a) => new Promise((res) => { const id = n++; pending.set(id, res); port.postMessage({ t: "call", id, method, args: a }); setTimeout(() => res({ t: "timeout" }), 10000); });
+      // Before a valid init nothing is served; a widened configuration is refused.
+      results.callBeforeInit = await call("getUser", []);
+      results.widened = await init({ ...config, resourceOrigins: [...(config.resourceOrigins || []), "https://evil.example"] });
+      results.init = await init(config);
+      results.getAccessToken = await call("getAccessToken", []);
+      results.getUser = await call("getUser", []);
+      results.isAuthenticated = await call("isAuthenticated", []);
+      results.forgedCallback = await call("callback", [config.redirectUri + "?code=forged&state=forged"]);
+      results.planted = await call("setSession", [forged.session]);
+      // Proxying is possible (documented): the answer is the API's, never a token.
+      results.proxied = await call("fetch", [{ url: new URL("/api/me", location.href).href, method: "GET", headers: [] }]);
+      if (results.proxied && results.proxied.value) {
+        const v = results.proxied.value;
+        results.proxiedStatus = v.status;
+        if (v.body instanceof ReadableStream) rec("proxied body", await new Response(v.body).text());
+      }
+    }
+    return results;
+  }, args);
+}
