@@ -23,6 +23,7 @@ type devServer struct {
 	provider  *op.Provider
 	stats     *opStats    // nil without test hooks
 	misbehave *misbehaver // nil without test hooks
+	issued    *issuedLog  // nil without test hooks
 }
 
 func newDevServer(c Config) (*devServer, error) {
@@ -44,6 +45,14 @@ func newDevServer(c Config) (*devServer, error) {
 			return nil, err
 		}
 		opH = s.stats.middleware(s.misbehave.middleware(opH))
+		s.issued = newIssuedLog(provider.TokenEndpoint().Relative())
+		opH = s.issued.middleware(opH)
+		// The OP origin's own hooks, outside the stats: fetching them is not counted.
+		opMux := http.NewServeMux()
+		opMux.Handle("/__test/issued", s.issued.handler())
+		opMux.Handle("/__test/issued/", s.issued.handler())
+		opMux.Handle("/", opH)
+		opH = opMux
 	}
 
 	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
@@ -56,7 +65,7 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
-		app.Handle("/__test/reset", s.misbehave.withReset(s.stats.handler()))
+		app.Handle("/__test/reset", s.misbehave.withReset(withIssuedReset(s.issued, s.stats.handler())))
 		app.Handle("/__test/misbehave", s.misbehave.handler())
 		app.HandleFunc("/api/redirect", crossOriginRedirect)
 	}
