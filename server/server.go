@@ -24,6 +24,7 @@ type devServer struct {
 	stats     *opStats    // nil without test hooks
 	misbehave *misbehaver // nil without test hooks
 	issued    *issuedLog  // nil without test hooks
+	sso       *ssoStore
 }
 
 func newDevServer(c Config) (*devServer, error) {
@@ -38,7 +39,9 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 	s := &devServer{cfg: c, provider: provider}
 
-	opH := opHandler(provider, newLoginPage(st.inner, provider))
+	s.sso = newSSOStore(c)
+	opH := opHandler(provider, newLoginPage(st.inner, provider, s.sso))
+	opH = s.sso.middleware(provider.EndSessionEndpoint().Relative(), opH)
 	if c.TestHooks {
 		s.stats = newOPStats(provider.TokenEndpoint().Relative())
 		if s.misbehave, err = newMisbehaver(c, provider, st); err != nil {

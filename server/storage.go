@@ -30,6 +30,7 @@ type devStorage struct {
 	// device flow) stay off. inner is the same value, for the few extra methods we use.
 	op.Storage
 	inner  *storage.Storage
+	users  storage.UserStore
 	client op.Client
 	ttl    time.Duration
 	now    func() time.Time
@@ -69,6 +70,7 @@ func newDevStorage(c Config) *devStorage {
 	return &devStorage{
 		Storage:         inner,
 		inner:           inner,
+		users:           users,
 		client:          newDevClient(c),
 		ttl:             c.AccessTokenTTL,
 		now:             time.Now,
@@ -115,7 +117,48 @@ func (s *devStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
+	if sess, ok := s.ssoSessionFor(ctx, req, userID); ok {
+		return s.createAuthenticatedRequest(ctx, req, userID, sess)
+	}
+	// The example storage answers prompt=none with login_required (OIDC Core §3.1.2.6).
 	return s.inner.CreateAuthRequest(ctx, req, userID)
+}
+
+// ssoSessionFor returns the request's SSO session (sso.go) if it may stand in for a sign-in:
+// not with prompt=login, not older than max_age, not for another user than id_token_hint's.
+func (s *devStorage) ssoSessionFor(ctx context.Context, req *oidc.AuthRequest, hintUserID string) (ssoSession, bool) {
+	sess, ok := ssoFromContext(ctx)
+	if !ok || slices.Contains(req.Prompt, oidc.PromptLogin) {
+		return ssoSession{}, false
+	}
+	if hintUserID != "" && hintUserID != sess.userID {
+		return ssoSession{}, false
+	}
+	if req.MaxAge != nil && s.now().Sub(sess.authTime) > time.Duration(*req.MaxAge)*time.Second {
+		return ssoSession{}, false
+	}
+	return sess, true
+}
+
+// createAuthenticatedRequest stores req as already authenticated by sess's user, so that the
+// login page passes it straight to the OP's callback.
+func (s *devStorage) createAuthenticatedRequest(ctx context.Context, req *oidc.AuthRequest, userID string, sess ssoSession) (op.AuthRequest, error) {
+	user := s.users.GetUserByID(sess.userID)
+	if user == nil {
+		return nil, oidc.ErrLoginRequired()
+	}
+	stored := *req
+	stored.Prompt = nil // the example storage refuses prompt=none outright
+	ar, err := s.inner.CreateAuthRequest(ctx, &stored, userID)
+	if err != nil {
+		return nil, err
+	}
+	// The example storage marks a request done only through its password check. (Its auth_time
+	// becomes now rather than the session's sign-in time: fine for a dev OP.)
+	if err := s.inner.CheckUsernamePassword(user.Username, user.Password, ar.GetID()); err != nil {
+		return nil, err
+	}
+	return ar, nil
 }
 
 // CreateAccessToken implements op.Storage (no refresh token: offline_access not requested).
@@ -217,7 +260,12 @@ func (s *devStorage) RevokeToken(ctx context.Context, tokenIDOrToken, userID, cl
 }
 
 // TerminateSession implements op.Storage (end_session): the user's tokens for the client go.
+// Without an id_token_hint the user is the one of the browser's SSO session, if any (the session
+// itself is ended by ssoStore.middleware).
 func (s *devStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	if sess, ok := ssoFromContext(ctx); ok && userID == "" {
+		userID = sess.userID
+	}
 	s.mu.Lock()
 	for id, rec := range s.accessTokens {
 		if rec.subject == userID && rec.clientID == clientID {
