@@ -25,6 +25,7 @@ type devServer struct {
 	misbehave *misbehaver // nil without test hooks
 	issued    *issuedLog  // nil without test hooks
 	sso       *ssoStore
+	dpop      *dpopOP
 }
 
 func newDevServer(c Config) (*devServer, error) {
@@ -33,11 +34,13 @@ func newDevServer(c Config) (*devServer, error) {
 		return nil, err
 	}
 	st := newDevStorage(c)
-	provider, err := newProvider(c, st)
+	dpop := newDPoPOP(st)
+	provider, err := newProvider(c, st, op.WithHttpInterceptors(dpop.interceptor))
 	if err != nil {
 		return nil, err
 	}
-	s := &devServer{cfg: c, provider: provider}
+	dpop.init(c, provider)
+	s := &devServer{cfg: c, provider: provider, dpop: dpop}
 
 	s.sso = newSSOStore(c)
 	opH := opHandler(provider, newLoginPage(st.inner, provider, s.sso))
@@ -54,6 +57,7 @@ func newDevServer(c Config) (*devServer, error) {
 		opMux := http.NewServeMux()
 		opMux.Handle("/__test/issued", s.issued.handler())
 		opMux.Handle("/__test/issued/", s.issued.handler())
+		opMux.Handle("/__test/dpop-nonce", nonceHook(dpop.nonce))
 		opMux.Handle("/", opH)
 		opH = opMux
 	}
@@ -65,6 +69,7 @@ func newDevServer(c Config) (*devServer, error) {
 	app.HandleFunc("/api/echo", echo)
 	if c.TestHooks {
 		registerLifecycleHooks(app, api) // lifecycle_hooks.go
+		app.Handle("/__test/dpop-nonce", nonceHook(api.nonce))
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())

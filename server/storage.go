@@ -37,6 +37,7 @@ type devStorage struct {
 
 	mu              sync.Mutex
 	accessTokens    map[string]accessTokenRecord // by token ID (the JWT's jti)
+	authDPoPJKT     map[string]jktRecord         // auth request ID → its dpop_jkt (RFC 9449 §10)
 	refreshToAccess map[string]string            // refresh token → access token ID issued with it
 }
 
@@ -75,6 +76,7 @@ func newDevStorage(c Config) *devStorage {
 		ttl:             c.AccessTokenTTL,
 		now:             time.Now,
 		accessTokens:    map[string]accessTokenRecord{},
+		authDPoPJKT:     map[string]jktRecord{},
 		refreshToAccess: map[string]string{},
 	}
 }
@@ -117,11 +119,60 @@ func (s *devStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
-	if sess, ok := s.ssoSessionFor(ctx, req, userID); ok {
-		return s.createAuthenticatedRequest(ctx, req, userID, sess)
+	jkt, hasJKT := dpopAuthorizeJKTFromContext(ctx)
+	if hasJKT && !validJKT(jkt) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
 	}
-	// The example storage answers prompt=none with login_required (OIDC Core §3.1.2.6).
-	return s.inner.CreateAuthRequest(ctx, req, userID)
+	var (
+		ar  op.AuthRequest
+		err error
+	)
+	if sess, ok := s.ssoSessionFor(ctx, req, userID); ok {
+		ar, err = s.createAuthenticatedRequest(ctx, req, userID, sess)
+	} else {
+		// The example storage answers prompt=none with login_required (OIDC Core §3.1.2.6).
+		ar, err = s.inner.CreateAuthRequest(ctx, req, userID)
+	}
+	if err == nil && hasJKT {
+		s.bindDPoPJKT(ar.GetID(), jkt)
+	}
+	return ar, err
+}
+
+// jktRecord is a dpop_jkt remembered for an auth request.
+type jktRecord struct {
+	jkt     string
+	created time.Time
+}
+
+// authRequestMaxAge bounds how long a dpop_jkt binding is kept (the code is long used by then).
+const authRequestMaxAge = 30 * time.Minute
+
+func (s *devStorage) bindDPoPJKT(authRequestID, jkt string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.authDPoPJKT {
+		if now.Sub(v.created) > authRequestMaxAge {
+			delete(s.authDPoPJKT, k)
+		}
+	}
+	s.authDPoPJKT[authRequestID] = jktRecord{jkt: jkt, created: now}
+}
+
+// dpopJKTForCode is the dpop_jkt of the authorization request code belongs to ("" if none, or if
+// the code is unknown: the OP refuses it then anyway).
+func (s *devStorage) dpopJKTForCode(ctx context.Context, code string) string {
+	if code == "" {
+		return ""
+	}
+	ar, err := s.inner.AuthRequestByCode(ctx, code)
+	if err != nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authDPoPJKT[ar.GetID()].jkt
 }
 
 // ssoSessionFor returns the request's SSO session (sso.go) if it may stand in for a sign-in:
@@ -235,6 +286,10 @@ func (s *devStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Tok
 		claims = map[string]any{}
 	}
 	claims["scope"] = strings.Join(req.GetScopes(), " ")
+	if jkt := dpopJKTFromContext(ctx); jkt != "" {
+		// The token is bound to the DPoP proof's key (RFC 9449 §6.1).
+		claims["cnf"] = map[string]any{"jkt": jkt}
+	}
 	return claims, nil
 }
 
