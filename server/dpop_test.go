@@ -132,7 +132,10 @@ func TestDPoPVerifierRules(t *testing.T) {
 		{"two headers", func() []string { return []string{k.proof(t, good()), k.proof(t, good())} }, expect, bad},
 		{"not a JWT", func() []string { return []string{"abc.def"} }, expect, bad},
 		{"JWE-like five parts", func() []string { return []string{"a.b.c.d.e"} }, expect, bad},
-		{"header not base64url", func() []string { p := strings.Split(k.proof(t, good()), "."); return []string{"!!" + "." + p[1] + "." + p[2]} }, expect, bad},
+		{"header not base64url", func() []string {
+			p := strings.Split(k.proof(t, good()), ".")
+			return []string{"!!" + "." + p[1] + "." + p[2]}
+		}, expect, bad},
 		{"header not an object", func() []string {
 			p := strings.Split(k.proof(t, good()), ".")
 			return []string{base64.RawURLEncoding.EncodeToString([]byte(`"x"`)) + "." + p[1] + "." + p[2]}
@@ -150,7 +153,9 @@ func TestDPoPVerifierRules(t *testing.T) {
 				h["jwk"].(map[string]any)["d"] = base64.RawURLEncoding.EncodeToString(k.priv.D.FillBytes(make([]byte, 32)))
 			}
 		}), expect, bad},
-		{"jwk symmetric", with(func(s *proofSpec) { s.header = func(h map[string]any) { h["jwk"] = map[string]any{"kty": "oct", "k": "c2VjcmV0"} } }), expect, bad},
+		{"jwk symmetric", with(func(s *proofSpec) {
+			s.header = func(h map[string]any) { h["jwk"] = map[string]any{"kty": "oct", "k": "c2VjcmV0"} }
+		}), expect, bad},
 		{"jwk RSA under ES256", with(func(s *proofSpec) { s.header = func(h map[string]any) { h["jwk"] = json.RawMessage(rsaJWK) } }), expect, bad},
 		{"jwk P-384 under ES256", with(func(s *proofSpec) { s.header = func(h map[string]any) { h["jwk"] = json.RawMessage(p384JWK) } }), expect, bad},
 		{"jwk not a point on the curve", with(func(s *proofSpec) {
