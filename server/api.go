@@ -21,6 +21,8 @@ type protectedAPI struct {
 	clientID  string
 	verifier  *op.AccessTokenVerifier
 	now       func() time.Time
+	dpop      *dpopVerifier // DPoP proofs of bound tokens (RFC 9449 §7)
+	nonce     *dpopNonce    // nonce mode (§9), switched by /__test/dpop-nonce
 }
 
 // newProtectedAPI verifies tokens from issuer with the keys at jwksURL (fetched on first use,
@@ -32,6 +34,8 @@ func newProtectedAPI(c Config, jwksURL string) *protectedAPI {
 		clientID:  clientID,
 		verifier:  op.NewAccessTokenVerifier(c.Issuer, keys),
 		now:       time.Now,
+		dpop:      newDPoPVerifier(),
+		nonce:     &dpopNonce{},
 	}
 }
 
@@ -42,20 +46,21 @@ type meResponse struct {
 	Time    string `json:"time"`
 }
 
-// me serves GET /api/me: the caller's identity, from a valid Bearer access token (RFC 6750).
-// CORS allows the app origin only, with the Authorization header.
+// me serves GET /api/me: the caller's identity, from a valid access token: Bearer (RFC 6750),
+// or DPoP-bound (RFC 9449 §7) with the DPoP scheme and a proof. CORS allows the app origin only,
+// with the Authorization and DPoP headers.
 func (a *protectedAPI) me(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Add("Vary", "Origin")
 	if origin := r.Header.Get("Origin"); origin == a.appOrigin {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+		h.Set("Access-Control-Expose-Headers", apiExposedHeaders)
 	}
 	switch r.Method {
 	case http.MethodOptions: // CORS preflight (Fetch standard, CORS protocol)
 		if h.Get("Access-Control-Allow-Origin") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD")
-			h.Set("Access-Control-Allow-Headers", "Authorization")
+			h.Set("Access-Control-Allow-Headers", "Authorization, DPoP")
 			h.Set("Access-Control-Max-Age", "600")
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -67,27 +72,8 @@ func (a *protectedAPI) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Cache-Control", "no-store")
-
-	token, ok := bearerToken(r)
+	claims, ok := a.authenticate(w, r)
 	if !ok {
-		// RFC 6750 §3.1: no error code when the request has no authentication information.
-		h.Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "no access token"})
-		return
-	}
-	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](r.Context(), token, a.verifier)
-	if err == nil {
-		err = oidc.CheckAudience(claims, a.clientID)
-	}
-	if err == nil && claims.Subject == "" {
-		err = oidc.ErrSubjectMissing
-	}
-	if err != nil {
-		desc := tokenErrorDescription(err)
-		// Log the reason, never the token.
-		slog.InfoContext(r.Context(), "api: access token rejected", "path", r.URL.Path, "reason", err.Error())
-		h.Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`", error="invalid_token", error_description="`+desc+`"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 		return
 	}
 	writeJSON(w, http.StatusOK, meResponse{
@@ -98,15 +84,106 @@ func (a *protectedAPI) me(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// bearerToken extracts the token of an "Authorization: Bearer <token>" header (RFC 6750 §2.1;
-// the scheme is case-insensitive, RFC 9110 §11.1).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, found := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+// apiExposedHeaders are the response headers the app origin's scripts may read.
+const apiExposedHeaders = "WWW-Authenticate, DPoP-Nonce"
+
+// authenticate checks the request's access token. On failure it writes the 401 and returns false.
+//
+//   - "Authorization: Bearer <token>" (RFC 6750 §2.1): a JWT from the OP without cnf;
+//   - "Authorization: DPoP <token>" plus a DPoP proof (RFC 9449 §7.1): a JWT with cnf.jkt, and a
+//     proof for this request (htm, htu = app origin + path, ath, iat, jti, nonce in nonce mode)
+//     by the key cnf.jkt names. A bound token sent as Bearer is refused (§7.2).
+func (a *protectedAPI) authenticate(w http.ResponseWriter, r *http.Request) (*oidc.AccessTokenClaims, bool) {
+	h := w.Header()
+	nonce := a.nonce.current()
+	if nonce != "" {
+		h.Set("DPoP-Nonce", nonce) // §9: the nonce to use next
 	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+	scheme, token, ok := accessToken(r)
+	if !ok {
+		// RFC 6750 §3.1: no error code when the request has no authentication information.
+		h.Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "no access token"})
+		return nil, false
+	}
+	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](r.Context(), token, a.verifier)
+	if err == nil {
+		err = oidc.CheckAudience(claims, a.clientID)
+	}
+	if err == nil && claims.Subject == "" {
+		err = oidc.ErrSubjectMissing
+	}
+	if err != nil {
+		// Log the reason, never the token.
+		slog.InfoContext(r.Context(), "api: access token rejected", "path", r.URL.Path, "reason", err.Error())
+		a.unauthorized(w, scheme, "invalid_token", tokenErrorDescription(err))
+		return nil, false
+	}
+	jkt := cnfJKT(claims)
+	switch {
+	case jkt == "" && scheme == schemeBearer:
+		return claims, true
+	case jkt == "":
+		a.unauthorized(w, scheme, "invalid_token", "the access token is not DPoP-bound: send it with the Bearer scheme")
+		return nil, false
+	case scheme == schemeBearer:
+		a.unauthorized(w, schemeDPoP, "invalid_token", "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof")
+		return nil, false
+	}
+	_, err = a.dpop.verify(r.Header.Values("DPoP"), dpopExpect{
+		method:      r.Method,
+		url:         a.appOrigin + r.URL.Path,
+		nonce:       nonce,
+		accessToken: token,
+		jkt:         jkt,
+	})
+	if err != nil {
+		de := err.(*dpopError)
+		slog.InfoContext(r.Context(), "api: DPoP proof rejected", "path", r.URL.Path, "reason", de.description)
+		a.unauthorized(w, schemeDPoP, de.code, de.description)
+		return nil, false
+	}
+	return claims, true
+}
+
+const (
+	schemeBearer = "Bearer"
+	schemeDPoP   = "DPoP"
+)
+
+// unauthorized writes a 401 with a challenge of the given scheme (RFC 6750 §3, RFC 9449 §7.1).
+// description must not contain '"' or '\'.
+func (a *protectedAPI) unauthorized(w http.ResponseWriter, scheme, code, description string) {
+	challenge := `Bearer realm="` + apiRealm + `", error="` + code + `", error_description="` + description + `"`
+	if scheme == schemeDPoP {
+		challenge = `DPoP realm="` + apiRealm + `", algs="` + dpopAlg + `", error="` + code + `", error_description="` + description + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": code, "error_description": description})
+}
+
+// cnfJKT is the cnf.jkt claim of an access token (RFC 9449 §6.1), "" without one.
+func cnfJKT(claims *oidc.AccessTokenClaims) string {
+	cnf, _ := claims.Claims["cnf"].(map[string]any)
+	jkt, _ := cnf["jkt"].(string)
+	return jkt
+}
+
+// accessToken extracts the scheme (Bearer or DPoP) and token of the Authorization header
+// (RFC 6750 §2.1, RFC 9449 §7.1; the scheme is case-insensitive, RFC 9110 §11.1).
+func accessToken(r *http.Request) (scheme, token string, ok bool) {
+	s, t, found := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	t = strings.TrimSpace(t)
+	if !found || t == "" {
+		return "", "", false
+	}
+	switch {
+	case strings.EqualFold(s, schemeBearer):
+		return schemeBearer, t, true
+	case strings.EqualFold(s, schemeDPoP):
+		return schemeDPoP, t, true
+	}
+	return "", "", false
 }
 
 // tokenErrorDescription maps a verification error to a fixed error_description. RFC 6750 §3

@@ -105,7 +105,7 @@ func TestAPIMeRejects(t *testing.T) {
 		req.Header.Set("Access-Control-Request-Method", "GET")
 		req.Header.Set("Access-Control-Request-Headers", "authorization")
 		res = e.do(t, req)
-		if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Headers") != "Authorization" ||
+		if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Headers") != "Authorization, DPoP" ||
 			res.Header.Get("Access-Control-Allow-Origin") != e.cfg.AppOrigin {
 			t.Errorf("preflight: status %d, headers %v", res.StatusCode, res.Header)
 		}

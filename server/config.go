@@ -14,9 +14,13 @@ type Config struct {
 	AppOrigin      string        // e.g. http://localhost:8080: redirect URIs, CORS, resourceOrigins
 	Issuer         string        // e.g. http://localhost:9090: must be the URL the OP listener is reached at
 	AccessTokenTTL time.Duration // lifetime of access and ID tokens
+	SSOTTL         time.Duration // lifetime of the OP's SSO login session (0: defaultSSOTTL)
 	TestHooks      bool          // serve /__test/* on the app origin
 	Root           string        // repo root with demo/ and js/dist/
 }
+
+// defaultSSOTTL is the default lifetime of the OP's SSO login session (-sso-ttl).
+const defaultSSOTTL = 10 * time.Minute
 
 // normalize checks the URLs and strips a trailing slash.
 func (c Config) normalize() (Config, error) {
@@ -29,6 +33,12 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.AccessTokenTTL <= 0 {
 		return c, fmt.Errorf("access token TTL must be positive, got %s", c.AccessTokenTTL)
+	}
+	if c.SSOTTL < 0 {
+		return c, fmt.Errorf("SSO session TTL must not be negative, got %s", c.SSOTTL)
+	}
+	if c.SSOTTL == 0 {
+		c.SSOTTL = defaultSSOTTL
 	}
 	if c.Root == "" {
 		c.Root = "."

@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // Test-hook endpoints for the token-lifecycle end-to-end tests (js/test/lifecycle.test.mjs),
@@ -39,7 +36,7 @@ type hookRequest struct {
 	Method      string `json:"method"`
 	ContentType string `json:"contentType"`
 	Body        string `json:"body"`
-	Token       string `json:"token"` // hex SHA-256 of the Bearer token; "" without one
+	Token       string `json:"token"` // hex SHA-256 of the access token (Bearer or DPoP); "" without one
 }
 
 type lifecycleHooks struct {
@@ -64,7 +61,7 @@ func (h *lifecycleHooks) cors(w http.ResponseWriter, r *http.Request) bool {
 	hd.Add("Vary", "Origin")
 	if origin := r.Header.Get("Origin"); origin == h.api.appOrigin {
 		hd.Set("Access-Control-Allow-Origin", origin)
-		hd.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+		hd.Set("Access-Control-Expose-Headers", apiExposedHeaders)
 	}
 	if r.Method != http.MethodOptions {
 		hd.Set("Cache-Control", "no-store")
@@ -72,7 +69,7 @@ func (h *lifecycleHooks) cors(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if hd.Get("Access-Control-Allow-Origin") != "" {
 		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE")
-		hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
 		hd.Set("Access-Control-Max-Age", "600")
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -84,7 +81,7 @@ func (h *lifecycleHooks) cors(w http.ResponseWriter, r *http.Request) bool {
 func (h *lifecycleHooks) record(r *http.Request, id string) int {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxHookBody))
 	rec := hookRequest{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Body: string(body)}
-	if tok, ok := bearerToken(r); ok {
+	if _, tok, ok := accessToken(r); ok {
 		sum := sha256.Sum256([]byte(tok))
 		rec.Token = hex.EncodeToString(sum[:])
 	}
@@ -101,26 +98,11 @@ func (h *lifecycleHooks) record(r *http.Request, id string) int {
 	return len(l)
 }
 
-// verify checks the Bearer token exactly like /api/me. It writes the 401 and returns "" when the
-// token is missing or invalid; otherwise it returns the subject.
+// verify checks the access token exactly like /api/me (Bearer, or DPoP with a proof). It writes
+// the 401 and returns "" when the token is missing or invalid; otherwise it returns the subject.
 func (h *lifecycleHooks) verify(w http.ResponseWriter, r *http.Request) string {
-	token, ok := bearerToken(r)
+	claims, ok := h.api.authenticate(w, r)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "no access token"})
-		return ""
-	}
-	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](r.Context(), token, h.api.verifier)
-	if err == nil {
-		err = oidc.CheckAudience(claims, h.api.clientID)
-	}
-	if err == nil && claims.Subject == "" {
-		err = oidc.ErrSubjectMissing
-	}
-	if err != nil {
-		desc := tokenErrorDescription(err)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`", error="invalid_token", error_description="`+desc+`"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 		return ""
 	}
 	return claims.Subject

@@ -33,10 +33,11 @@ type loginPage struct {
 	store      loginAuthenticator
 	authorizer op.Authorizer                        // for the error redirect
 	callback   func(context.Context, string) string // op.AuthCallbackURL
+	sso        *ssoStore                            // nil: no SSO sessions
 }
 
-func newLoginPage(store loginAuthenticator, p *op.Provider) *loginPage {
-	return &loginPage{store: store, authorizer: p, callback: op.AuthCallbackURL(p)}
+func newLoginPage(store loginAuthenticator, p *op.Provider, sso *ssoStore) *loginPage {
+	return &loginPage{store: store, authorizer: p, callback: op.AuthCallbackURL(p), sso: sso}
 }
 
 func (l *loginPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +65,10 @@ func (l *loginPage) show(w http.ResponseWriter, r *http.Request) {
 	req, err := l.store.AuthRequestByID(r.Context(), id)
 	if err != nil {
 		renderUnknownRequest(w)
+		return
+	}
+	if req.Done() { // authenticated by the SSO session (sso.go): no form
+		http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
 		return
 	}
 	render(w, http.StatusOK, loginView{ID: id, ClientID: req.GetClientID(), Scopes: req.GetScopes()})
@@ -94,6 +99,16 @@ func (l *loginPage) submit(w http.ResponseWriter, r *http.Request) {
 			Username: username, Error: "Wrong username or password.",
 		})
 		return
+	}
+	if l.sso != nil {
+		if done, err := l.store.AuthRequestByID(r.Context(), id); err == nil && done.GetSubject() != "" {
+			cookie, err := l.sso.create(done.GetSubject())
+			if err != nil {
+				slog.ErrorContext(r.Context(), "login: SSO session", "error", err)
+			} else {
+				http.SetCookie(w, cookie)
+			}
+		}
 	}
 	http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
 }

@@ -64,6 +64,7 @@ type flags struct {
 	appAddr, opAddr   string
 	appOrigin, issuer string
 	accessTokenTTL    time.Duration
+	ssoTTL            time.Duration
 	testHooks         bool
 	root              string
 }
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.appOrigin, "app-origin", os.Getenv("PKCE_APP_ORIGIN"), "origin used for redirect URIs (env PKCE_APP_ORIGIN; default http://localhost:<app port>)")
 	fs.StringVar(&f.issuer, "issuer", os.Getenv("PKCE_ISSUER"), "OP issuer URL (env PKCE_ISSUER; default http://localhost:<op port>)")
 	fs.DurationVar(&f.accessTokenTTL, "access-token-ttl", 5*time.Minute, "access/ID token lifetime")
+	fs.DurationVar(&f.ssoTTL, "sso-ttl", defaultSSOTTL, "lifetime of the OP's SSO login session (cookie "+ssoCookieName+")")
 	fs.BoolVar(&f.testHooks, "test-hooks", false, "enable /__test/stats and /__test/reset on the app origin")
 	fs.StringVar(&f.root, "root", ".", "repo root: serves <root>/demo at / and <root>/js/dist at /pkce/")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +93,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if f.ssoTTL <= 0 {
+		return f, fmt.Errorf("-sso-ttl must be positive, got %s", f.ssoTTL)
 	}
 	if f.accessTokenTTL <= 0 {
 		return f, fmt.Errorf("-access-token-ttl must be positive, got %s", f.accessTokenTTL)
@@ -136,6 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AppOrigin:      f.appOrigin,
 		Issuer:         f.issuer,
 		AccessTokenTTL: f.accessTokenTTL,
+		SSOTTL:         f.ssoTTL,
 		TestHooks:      f.testHooks,
 		Root:           f.root,
 	})

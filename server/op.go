@@ -17,7 +17,7 @@ import (
 // /revoke (RFC 7009), /oauth/introspect (RFC 7662), /device_authorization, /healthz and /ready.
 // It wraps them in rs/cors, which answers preflights and echoes any Origin (credentials allowed),
 // so the app origin can call discovery, /keys, /oauth/token and /userinfo from the browser.
-func newProvider(c Config, st op.Storage) (*op.Provider, error) {
+func newProvider(c Config, st op.Storage, opts ...op.Option) (*op.Provider, error) {
 	// Key for the op package's encrypted opaque tokens (not used: the client gets JWT access
 	// tokens); fresh per run like the signing key, so tokens of an earlier run are invalid.
 	var cryptoKey [32]byte
@@ -32,9 +32,11 @@ func newProvider(c Config, st op.Storage) (*op.Provider, error) {
 		CodeMethodS256:           true, // advertise and accept PKCE S256 (RFC 7636)
 		GrantTypeRefreshToken:    true, // RFC 6749 §6, with offline_access (OIDC Core §11)
 	}
-	p, err := op.NewProvider(config, st, op.StaticIssuer(c.Issuer),
+	opts = append([]op.Option{
 		op.WithAllowInsecure(), // http:// issuer on localhost
-	)
+		withDPoPCORS,
+	}, opts...)
+	p, err := op.NewProvider(config, st, op.StaticIssuer(c.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("OpenID Provider for issuer %q: %w", c.Issuer, err)
 	}
@@ -48,4 +50,12 @@ func opHandler(p *op.Provider, login http.Handler) http.Handler {
 	mux.Handle(loginPath, op.NewIssuerInterceptor(p.IssuerFromRequest).Handler(login))
 	mux.Handle("/", p)
 	return mux
+}
+
+// withDPoPCORS lets browsers send the DPoP header to the OP and read DPoP-Nonce (RFC 9449 §8).
+func withDPoPCORS(p *op.Provider) error {
+	o := p.CORSOptions()
+	o.AllowedHeaders = append(o.AllowedHeaders, "DPoP")
+	o.ExposedHeaders = append(o.ExposedHeaders, "DPoP-Nonce", "WWW-Authenticate")
+	return nil
 }

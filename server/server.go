@@ -23,6 +23,9 @@ type devServer struct {
 	provider  *op.Provider
 	stats     *opStats    // nil without test hooks
 	misbehave *misbehaver // nil without test hooks
+	issued    *issuedLog  // nil without test hooks
+	sso       *ssoStore
+	dpop      *dpopOP
 }
 
 func newDevServer(c Config) (*devServer, error) {
@@ -31,19 +34,32 @@ func newDevServer(c Config) (*devServer, error) {
 		return nil, err
 	}
 	st := newDevStorage(c)
-	provider, err := newProvider(c, st)
+	dpop := newDPoPOP(st)
+	provider, err := newProvider(c, st, op.WithHttpInterceptors(dpop.interceptor))
 	if err != nil {
 		return nil, err
 	}
-	s := &devServer{cfg: c, provider: provider}
+	dpop.init(c, provider)
+	s := &devServer{cfg: c, provider: provider, dpop: dpop}
 
-	opH := opHandler(provider, newLoginPage(st.inner, provider))
+	s.sso = newSSOStore(c)
+	opH := opHandler(provider, newLoginPage(st.inner, provider, s.sso))
+	opH = s.sso.middleware(provider.EndSessionEndpoint().Relative(), opH)
 	if c.TestHooks {
 		s.stats = newOPStats(provider.TokenEndpoint().Relative())
 		if s.misbehave, err = newMisbehaver(c, provider, st); err != nil {
 			return nil, err
 		}
 		opH = s.stats.middleware(s.misbehave.middleware(opH))
+		s.issued = newIssuedLog(provider.TokenEndpoint().Relative())
+		opH = s.issued.middleware(opH)
+		// The OP origin's own hooks, outside the stats: fetching them is not counted.
+		opMux := http.NewServeMux()
+		opMux.Handle("/__test/issued", s.issued.handler())
+		opMux.Handle("/__test/issued/", s.issued.handler())
+		opMux.Handle("/__test/dpop-nonce", nonceHook(dpop.nonce))
+		opMux.Handle("/", opH)
+		opH = opMux
 	}
 
 	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
@@ -53,10 +69,11 @@ func newDevServer(c Config) (*devServer, error) {
 	app.HandleFunc("/api/echo", echo)
 	if c.TestHooks {
 		registerLifecycleHooks(app, api) // lifecycle_hooks.go
+		app.Handle("/__test/dpop-nonce", nonceHook(api.nonce))
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
-		app.Handle("/__test/reset", s.misbehave.withReset(s.stats.handler()))
+		app.Handle("/__test/reset", s.misbehave.withReset(withIssuedReset(s.issued, s.stats.handler())))
 		app.Handle("/__test/misbehave", s.misbehave.handler())
 		app.HandleFunc("/api/redirect", crossOriginRedirect)
 	}

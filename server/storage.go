@@ -30,12 +30,14 @@ type devStorage struct {
 	// device flow) stay off. inner is the same value, for the few extra methods we use.
 	op.Storage
 	inner  *storage.Storage
+	users  storage.UserStore
 	client op.Client
 	ttl    time.Duration
 	now    func() time.Time
 
 	mu              sync.Mutex
 	accessTokens    map[string]accessTokenRecord // by token ID (the JWT's jti)
+	authDPoPJKT     map[string]jktRecord         // auth request ID → its dpop_jkt (RFC 9449 §10)
 	refreshToAccess map[string]string            // refresh token → access token ID issued with it
 }
 
@@ -69,10 +71,12 @@ func newDevStorage(c Config) *devStorage {
 	return &devStorage{
 		Storage:         inner,
 		inner:           inner,
+		users:           users,
 		client:          newDevClient(c),
 		ttl:             c.AccessTokenTTL,
 		now:             time.Now,
 		accessTokens:    map[string]accessTokenRecord{},
+		authDPoPJKT:     map[string]jktRecord{},
 		refreshToAccess: map[string]string{},
 	}
 }
@@ -115,7 +119,97 @@ func (s *devStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthReques
 	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
-	return s.inner.CreateAuthRequest(ctx, req, userID)
+	jkt, hasJKT := dpopAuthorizeJKTFromContext(ctx)
+	if hasJKT && !validJKT(jkt) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
+	}
+	var (
+		ar  op.AuthRequest
+		err error
+	)
+	if sess, ok := s.ssoSessionFor(ctx, req, userID); ok {
+		ar, err = s.createAuthenticatedRequest(ctx, req, userID, sess)
+	} else {
+		// The example storage answers prompt=none with login_required (OIDC Core §3.1.2.6).
+		ar, err = s.inner.CreateAuthRequest(ctx, req, userID)
+	}
+	if err == nil && hasJKT {
+		s.bindDPoPJKT(ar.GetID(), jkt)
+	}
+	return ar, err
+}
+
+// jktRecord is a dpop_jkt remembered for an auth request.
+type jktRecord struct {
+	jkt     string
+	created time.Time
+}
+
+// authRequestMaxAge bounds how long a dpop_jkt binding is kept (the code is long used by then).
+const authRequestMaxAge = 30 * time.Minute
+
+func (s *devStorage) bindDPoPJKT(authRequestID, jkt string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.authDPoPJKT {
+		if now.Sub(v.created) > authRequestMaxAge {
+			delete(s.authDPoPJKT, k)
+		}
+	}
+	s.authDPoPJKT[authRequestID] = jktRecord{jkt: jkt, created: now}
+}
+
+// dpopJKTForCode is the dpop_jkt of the authorization request code belongs to ("" if none, or if
+// the code is unknown: the OP refuses it then anyway).
+func (s *devStorage) dpopJKTForCode(ctx context.Context, code string) string {
+	if code == "" {
+		return ""
+	}
+	ar, err := s.inner.AuthRequestByCode(ctx, code)
+	if err != nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authDPoPJKT[ar.GetID()].jkt
+}
+
+// ssoSessionFor returns the request's SSO session (sso.go) if it may stand in for a sign-in:
+// not with prompt=login, not older than max_age, not for another user than id_token_hint's.
+func (s *devStorage) ssoSessionFor(ctx context.Context, req *oidc.AuthRequest, hintUserID string) (ssoSession, bool) {
+	sess, ok := ssoFromContext(ctx)
+	if !ok || slices.Contains(req.Prompt, oidc.PromptLogin) {
+		return ssoSession{}, false
+	}
+	if hintUserID != "" && hintUserID != sess.userID {
+		return ssoSession{}, false
+	}
+	if req.MaxAge != nil && s.now().Sub(sess.authTime) > time.Duration(*req.MaxAge)*time.Second {
+		return ssoSession{}, false
+	}
+	return sess, true
+}
+
+// createAuthenticatedRequest stores req as already authenticated by sess's user, so that the
+// login page passes it straight to the OP's callback.
+func (s *devStorage) createAuthenticatedRequest(ctx context.Context, req *oidc.AuthRequest, userID string, sess ssoSession) (op.AuthRequest, error) {
+	user := s.users.GetUserByID(sess.userID)
+	if user == nil {
+		return nil, oidc.ErrLoginRequired()
+	}
+	stored := *req
+	stored.Prompt = nil // the example storage refuses prompt=none outright
+	ar, err := s.inner.CreateAuthRequest(ctx, &stored, userID)
+	if err != nil {
+		return nil, err
+	}
+	// The example storage marks a request done only through its password check. (Its auth_time
+	// becomes now rather than the session's sign-in time: fine for a dev OP.)
+	if err := s.inner.CheckUsernamePassword(user.Username, user.Password, ar.GetID()); err != nil {
+		return nil, err
+	}
+	return ar, nil
 }
 
 // CreateAccessToken implements op.Storage (no refresh token: offline_access not requested).
@@ -192,6 +286,10 @@ func (s *devStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Tok
 		claims = map[string]any{}
 	}
 	claims["scope"] = strings.Join(req.GetScopes(), " ")
+	if jkt := dpopJKTFromContext(ctx); jkt != "" {
+		// The token is bound to the DPoP proof's key (RFC 9449 §6.1).
+		claims["cnf"] = map[string]any{"jkt": jkt}
+	}
 	return claims, nil
 }
 
@@ -217,7 +315,12 @@ func (s *devStorage) RevokeToken(ctx context.Context, tokenIDOrToken, userID, cl
 }
 
 // TerminateSession implements op.Storage (end_session): the user's tokens for the client go.
+// Without an id_token_hint the user is the one of the browser's SSO session, if any (the session
+// itself is ended by ssoStore.middleware).
 func (s *devStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	if sess, ok := ssoFromContext(ctx); ok && userID == "" {
+		userID = sess.userID
+	}
 	s.mu.Lock()
 	for id, rec := range s.accessTokens {
 		if rec.subject == userID && rec.clientID == clientID {
