@@ -186,6 +186,18 @@ export async function startServer({ appPort = APP_PORT, opPort = OP_PORT, extraA
     },
     /** GET /__test/misbehave: {case, applied (responses corrupted), keysRequests (since reset), cases}. */
     misbehaveState: () => getJSON(`${APP_ORIGIN}/__test/misbehave`),
+    /**
+     * Every token the OP issued since the last reset, in order: [{kind, value, at}] (server/issued.go).
+     * The client runs in a worker whose requests the page's driver does not see: what the client
+     * got is read from the OP's side.
+     */
+    issued: async () => (await getJSON(`${new URL(config.issuer).origin}/__test/issued`)).tokens,
+    /** What reached the app's /api/* since the last reset: [{method, path, host, authorization, dpop}]. */
+    apiRequests: async () => (await getJSON(`${APP_ORIGIN}/__test/requests`)).requests,
+    resetAPIRequests: async () => {
+      const res = await fetch(`${APP_ORIGIN}/__test/requests/reset`, { method: "POST" });
+      if (!res.ok) throw new Error(`POST /__test/requests/reset: HTTP ${res.status}`);
+    },
     stop,
   };
 }
@@ -220,6 +232,9 @@ export function redactURL(u) {
  */
 export async function withSession(t, server, browser, fn, { clock = false } = {}) {
   const mark = server.mark();
+  // Server-side records (grants, issued tokens, API requests) count from here.
+  await server.reset();
+  await server.resetAPIRequests();
   const s = await newSession(browser, server);
   if (clock) await s.context.clock.install();
   try {
@@ -316,7 +331,7 @@ export function jwtPayload(jwt) {
 
 /**
  * Signs in through the OP login form. Returns
- * { callbackURL, tokens: {access_token, refresh_token, id_token, ...}, form, claims }.
+ * { callbackURL, tokens: {access_token, refresh_token, id_token} (as the OP issued them), claims }.
  */
 export async function signIn(session, server) {
   const { page } = session;
@@ -324,14 +339,19 @@ export async function signIn(session, server) {
   assert.ok(!attempt.errorCode, `sign-in ended with error ${attempt.errorText}`);
   await page.locator('#status[data-state="signed-in"]').waitFor();
 
-  assert.equal(session.tokenExchanges.length, 1, "expected exactly one token endpoint exchange");
-  const ex = session.tokenExchanges[0];
-  assert.equal(ex.status, 200, "token endpoint status");
-  assert.equal(ex.form.get("grant_type"), "authorization_code");
-  const tokens = await ex.body;
-  assert.equal(typeof tokens.access_token, "string", "token response has an access_token");
-  assert.equal(typeof tokens.id_token, "string", "token response has an id_token");
-  return { callbackURL: attempt.callbackURL, tokens, form: ex.form, claims: jwtPayload(tokens.id_token) };
+  const stats = await server.stats();
+  assert.equal(stats.grants?.authorization_code, 1, "expected exactly one authorization_code grant at the OP");
+  const tokens = await latestTokens(server);
+  assert.equal(typeof tokens.access_token, "string", "the OP issued an access_token");
+  assert.equal(typeof tokens.id_token, "string", "the OP issued an id_token");
+  return { callbackURL: attempt.callbackURL, tokens, claims: jwtPayload(tokens.id_token) };
+}
+
+/** The newest token of each kind the OP issued: {access_token, refresh_token, id_token}. */
+export async function latestTokens(server) {
+  const out = {};
+  for (const t of await server.issued()) out[t.kind] = t.value;
+  return out;
 }
 
 /**
