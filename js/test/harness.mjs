@@ -359,9 +359,9 @@ export async function latestTokens(server) {
  * succeed. Resolves after the app rendered the outcome to
  * { callbackURL, errorCode, errorText } (errorCode "" when no error is shown).
  */
-export async function attemptSignIn(session, server) {
+export async function attemptSignIn(session, server, path = "/") {
   const { page } = session;
-  await page.goto(`${server.appOrigin}/`);
+  await page.goto(`${server.appOrigin}${path}`);
   await waitReady(page);
   await page.locator('#status[data-state="signed-out"]').waitFor();
 

@@ -10,8 +10,17 @@
 
 export const HOOKS = `(() => {
   if (window.__seen) return;
-  const seen = (window.__seen = []);
+  const local = (window.__seen = []);
+  // Everything seen also goes to the test through an exposed binding, so it survives navigations.
+  let busy = false;
+  const seen = { push(s) {
+    local.push(s);
+    if (busy || typeof window.__pkceSpy !== "function") return;
+    busy = true;
+    try { window.__pkceSpy(s); } catch {} finally { busy = false; }
+  } };
   const rec = (where, v) => {
+    if (busy) return;
     try {
       if (v == null) return;
       if (typeof v === "string") return seen.push(where + ": " + v);
@@ -182,6 +191,6 @@ export async function attackerPage(page, args) {
         if (v.body instanceof ReadableStream) rec("proxied body", await new Response(v.body).text());
       }
     }
-    return results;
+    return { results, seen: seen.slice() };
   }, args);
 }
