@@ -261,7 +261,7 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 		if tx.Prompt == "none" && contains(silentErrors, code) {
 			return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode, NoSession: true}, nil
 		}
-		return nil, &Error{Code: code, Description: sanitizeDescription(p.ErrorDescription)}
+		return nil, providerError(code, p.ErrorDescription, 0)
 	}
 	form := url.Values{
 		"grant_type":    {"authorization_code"},
