@@ -21,7 +21,7 @@ type Deps struct {
 	SkipSignatureCheck bool
 	// Emit delivers lifecycle events (EventTokenRefreshed, ...). Details never hold a token.
 	Emit func(event string, detail map[string]any)
-	// Tabs coordinates with other tabs of the origin (tabs.go); nil means this tab is alone.
+	// Tabs carries the logout signal to the other tabs of the origin (tabs.go); nil: none.
 	Tabs Tabs
 }
 
@@ -38,14 +38,10 @@ type Client struct {
 
 	mu      sync.Mutex
 	tokens  *TokenSet
-	idToken *JWT          // validated ID token of the current session
-	flight  *flight       // refresh in progress, if any
-	timer   *time.Timer   // proactive refresh before expiry
-	peers   int           // other tabs heard from
-	changed chan struct{} // closed when the session changes
-	// loggedOutAt: sessions issued before it (still in flight from another tab) are not adopted.
-	loggedOutAt time.Time
-	tabID       string
+	idToken *JWT        // validated ID token of the current session
+	flight  *flight     // refresh in progress, if any
+	timer   *time.Timer // proactive refresh before expiry
+	tabID   string      // names this tab's logout signals, so that it ignores its own
 }
 
 // flight is one token refresh shared by every caller that needs it (single-flight).
@@ -71,7 +67,7 @@ func NewClient(cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, deps: deps, tabID: tabID, changed: make(chan struct{})}, nil
+	return &Client{cfg: cfg, deps: deps, tabID: tabID}, nil
 }
 
 // Config returns the validated configuration.
@@ -284,7 +280,6 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 	c.mu.Lock()
 	c.setSessionLocked(tokens, idt)
 	c.mu.Unlock()
-	c.shareSession(tokens)
 	return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode}, nil
 }
 
@@ -448,22 +443,7 @@ const refreshTimeout = 30 * time.Second
 func (c *Client) runRefresh(f *flight, old *TokenSet) {
 	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 	defer cancel()
-	if c.deps.Tabs != nil {
-		// One refresh for the whole origin: take the cross-tab lock, then look again, since the
-		// tab that held it may have refreshed and shared its result (see tabs.go).
-		err := c.deps.Tabs.WithLock(ctx, func(ctx context.Context) {
-			if cur := c.currentIfNewer(ctx, old); cur != nil {
-				f.token = cur.AccessToken
-				return
-			}
-			f.token, f.err = c.refresh(ctx, old)
-		})
-		if err != nil && f.token == "" && f.err == nil {
-			f.err = wrapError(CodeInternal, err, "cross-tab lock failed: %v", err)
-		}
-	} else {
-		f.token, f.err = c.refresh(ctx, old)
-	}
+	f.token, f.err = c.refresh(ctx, old)
 	c.mu.Lock()
 	c.flight = nil
 	c.mu.Unlock()
@@ -486,10 +466,6 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	nt, err := c.tokenRequest(ctx, m, form)
 	if err != nil {
 		if ErrorCode(err) == CodeInvalidGrant {
-			if cur := c.currentIfNewer(ctx, old); cur != nil {
-				// Another tab rotated the refresh token under us; its result is ours too.
-				return cur.AccessToken, nil
-			}
 			c.clearIf(old, "invalid_grant")
 			return "", wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
 		}
@@ -520,12 +496,12 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	}
 	c.setSessionLocked(nt, idt)
 	c.mu.Unlock()
-	c.shareSession(nt)
 	c.emit(EventTokenRefreshed, map[string]any{"expiresAt": unixOrNil(nt.Expiry)})
 	return nt.AccessToken, nil
 }
 
-// clearIf signs out if the session is still old, and says so (signedOut event, other tabs).
+// clearIf signs out if the session is still old, and says so (signedOut event). Other tabs hold
+// sessions of their own and are not told.
 func (c *Client) clearIf(old *TokenSet, reason string) {
 	c.mu.Lock()
 	if c.tokens != old {
@@ -555,7 +531,7 @@ func (c *Client) Logout(ctx context.Context) *LogoutRequest {
 	c.mu.Unlock()
 	if t != nil {
 		c.emit(EventSignedOut, map[string]any{"reason": "logout"})
-		c.tabsPost(tabMessage{Type: msgLogout})
+		c.postLogout()
 		c.revoke(ctx, t)
 	}
 	c.discoverMu.Lock()

@@ -8,7 +8,7 @@ import (
 
 // Lifecycle events (Deps.Emit). Their details never contain a token.
 const (
-	EventTokenRefreshed = "tokenRefreshed" // new tokens (refresh here or in another tab); detail: expiresAt, source
+	EventTokenRefreshed = "tokenRefreshed" // new tokens from a refresh; detail: expiresAt
 	EventTokenExpiring  = "tokenExpiring"  // the access token is within the refresh margin; detail: expiresAt
 	EventSignedOut      = "signedOut"      // tokens dropped; detail: reason (logout, invalid_grant, other_tab)
 	EventError          = "error"          // a background operation failed; detail: code, during
@@ -34,7 +34,6 @@ func (c *Client) setSessionLocked(t *TokenSet, idt *JWT) {
 		c.timer.Stop()
 		c.timer = nil
 	}
-	c.notifyChangedLocked()
 	if t.Expiry.IsZero() || c.cfg.NoAutoRefresh {
 		return
 	}
@@ -50,20 +49,10 @@ func (c *Client) setSessionLocked(t *TokenSet, idt *JWT) {
 // clearLocked drops the session. c.mu must be held.
 func (c *Client) clearLocked() {
 	c.tokens, c.idToken = nil, nil
-	c.loggedOutAt = c.deps.Now()
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
 	}
-	c.notifyChangedLocked()
-}
-
-// notifyChangedLocked wakes whoever waits for the session to change (tabs.go).
-func (c *Client) notifyChangedLocked() {
-	if c.changed != nil {
-		close(c.changed)
-	}
-	c.changed = make(chan struct{})
 }
 
 const minProactiveDelay = time.Second

@@ -100,8 +100,7 @@ const defaultTabHandoff = 100 * time.Millisecond
 
 // Create builds a client from JS options and returns its JS face: an object whose methods all
 // return Promises. emit(name, detail) receives lifecycle events. It does no network I/O; discovery
-// happens on first use. In the background it asks other tabs for their session (in-memory
-// handoff); methods that depend on the session wait for that first.
+// happens on first use.
 func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
 	cfg, err := b.ReadConfig(opts)
 	if err != nil {
@@ -147,13 +146,11 @@ func (b *Bridge) Create(opts, emit safejs.Value) (safejs.Value, error) {
 		// the app is still starting up.
 		go c.Prefetch(context.Background())
 	}
+	// No session crosses tabs any more (core/tabs.go carries only the logout signal), so there
+	// is no start-up handoff to wait for; tabHandoffMs is still validated, then ignored.
+	_ = handoff
 	restored := make(chan struct{})
-	go func() {
-		defer close(restored)
-		if tabs != nil && handoff > 0 {
-			c.RestoreFromTabs(context.Background(), handoff)
-		}
-	}()
+	close(restored)
 	return b.clientObject(&jsClient{c: c, restored: restored})
 }
 
