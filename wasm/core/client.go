@@ -54,6 +54,18 @@ type flight struct {
 // NewClient validates cfg and returns a client. It does no I/O.
 func NewClient(cfg Config, deps Deps) (*Client, error) {
 	cfg.ResourceOrigins = append([]string(nil), cfg.ResourceOrigins...)
+	cfg.Resource = append([]string(nil), cfg.Resource...)
+	if cfg.ExtraParams != nil {
+		extra := make(map[string]string, len(cfg.ExtraParams))
+		for k, v := range cfg.ExtraParams {
+			extra[k] = v
+		}
+		cfg.ExtraParams = extra
+	}
+	if cfg.MaxAge != nil {
+		d := *cfg.MaxAge
+		cfg.MaxAge = &d
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -102,6 +114,14 @@ type LoginOptions struct {
 	Mode      string // "" (top-level redirect), ModePopup or ModeSilent (hidden iframe)
 	Prompt    string // OIDC Core §3.1.2.1 prompt, e.g. "login" or "none"
 	LoginHint string
+
+	// These override the Config fields of the same name for this login (ExtraParams are merged
+	// over the configured ones, name by name).
+	Audience    string
+	Resource    []string
+	MaxAge      *time.Duration
+	ACRValues   string
+	ExtraParams map[string]string
 }
 
 // BeginLogin creates and stores a fresh transaction and returns the authorization URL to navigate
@@ -121,8 +141,17 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 	if o.Mode != "" && o.Mode != ModePopup && o.Mode != ModeSilent {
 		return "", newError(CodeInvalidConfig, "unknown login mode")
 	}
+	login := authOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
+	if err := login.validate("login"); err != nil {
+		return "", err
+	}
+	ao := c.cfg.authOptions().override(login)
 	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer,
 		CreatedAt: c.deps.Now(), Prompt: o.Prompt, Mode: o.Mode}
+	if ao.MaxAge != nil {
+		secs := int64(*ao.MaxAge / time.Second)
+		tx.MaxAge = &secs
+	}
 	for _, p := range []*string{&tx.State, &tx.Nonce, &tx.Verifier} {
 		if *p, err = randomToken(c.deps.Rand, 32); err != nil {
 			return "", err
@@ -133,6 +162,7 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 		ClientID: c.cfg.ClientID, RedirectURI: c.cfg.RedirectURI, Scope: c.cfg.Scope,
 		State: tx.State, Nonce: tx.Nonce, CodeChallenge: S256Challenge(tx.Verifier),
 		Prompt: o.Prompt, LoginHint: o.LoginHint,
+		Audience: ao.Audience, Resource: ao.Resource, MaxAge: ao.MaxAge, ACRValues: ao.ACRValues, Extra: ao.ExtraParams,
 	})
 	if err != nil {
 		return "", err
@@ -273,7 +303,12 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 	if tokens.IDToken == "" {
 		return nil, newError(CodeInvalidTokenResponse, "token response has no id_token although scope includes openid (OIDC Core §3.1.3.3)")
 	}
-	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, now)
+	var maxAge *time.Duration
+	if tx.MaxAge != nil {
+		d := time.Duration(*tx.MaxAge) * time.Second
+		maxAge = &d
+	}
+	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, maxAge, now)
 	if err != nil {
 		return nil, err
 	}
@@ -301,14 +336,14 @@ func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values)
 	return t, err
 }
 
-func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, now time.Time) (*JWT, error) {
+func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, maxAge *time.Duration, now time.Time) (*JWT, error) {
 	j, err := ParseJWT(raw)
 	if err != nil {
 		return nil, err
 	}
 	if err := j.ValidateClaims(IDTokenCheck{
 		Issuer: m.Issuer, ClientID: c.cfg.ClientID, Nonce: nonce, Now: now, Skew: c.cfg.ClockSkew,
-		AllowedAlgs: m.IDTokenSigningAlgValuesSupported,
+		AllowedAlgs: m.IDTokenSigningAlgValuesSupported, MaxAge: maxAge,
 	}); err != nil {
 		return nil, err
 	}
@@ -479,7 +514,7 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	c.mu.Unlock()
 	idt := prev
 	if nt.IDToken != "" {
-		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", c.deps.Now()); err != nil {
+		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", nil, c.deps.Now()); err != nil {
 			return "", err
 		}
 		// OIDC Core §12.2: iss and sub must be those of the original ID token.
