@@ -502,7 +502,11 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	if err != nil {
 		if ErrorCode(err) == CodeInvalidGrant {
 			c.clearIf(old, "invalid_grant")
-			return "", wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
+			e := wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
+			if pe, ok := err.(*Error); ok { // the provider's words stay visible
+				e.OAuthError, e.Status = pe.OAuthError, pe.Status
+			}
+			return "", e
 		}
 		return "", err
 	}
