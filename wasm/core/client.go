@@ -36,19 +36,8 @@ type Client struct {
 
 	keys keySet // provider's JWK Set cache
 
-	mu      sync.Mutex
-	tokens  *TokenSet
-	idToken *JWT        // validated ID token of the current session
-	flight  *flight     // refresh in progress, if any
-	timer   *time.Timer // proactive refresh before expiry
-	tabID   string      // names this tab's logout signals, so that it ignores its own
-}
-
-// flight is one token refresh shared by every caller that needs it (single-flight).
-type flight struct {
-	done  chan struct{}
-	token string
-	err   error
+	sess  session // tokens and refresh state (session.go)
+	tabID string  // names this tab's logout signals, so that it ignores its own
 }
 
 // NewClient validates cfg and returns a client. It does no I/O.
@@ -312,9 +301,7 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.setSessionLocked(tokens, idt)
-	c.mu.Unlock()
+	c.sess.set(tokens, idt, c.armRefresh(tokens))
 	return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode}, nil
 }
 
@@ -357,19 +344,17 @@ func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce st
 
 // Authenticated reports whether the client holds tokens.
 func (c *Client) Authenticated() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tokens != nil
+	t, _ := c.sess.current()
+	return t != nil
 }
 
 // UserClaims returns the JSON payload of the validated ID token, or nil when signed out.
 func (c *Client) UserClaims() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.idToken == nil {
+	_, idt := c.sess.current()
+	if idt == nil {
 		return nil
 	}
-	return append([]byte(nil), c.idToken.Payload...)
+	return append([]byte(nil), idt.Payload...)
 }
 
 // expiryDelta: an access token this close to expiry is treated as expired, so that it does not
@@ -379,9 +364,7 @@ const expiryDelta = 10 * time.Second
 // AccessToken returns a usable access token, refreshing it first when it has expired and a refresh
 // token is held. Concurrent callers share one refresh request.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -412,9 +395,7 @@ func (c *Client) refreshMargin(t *TokenSet) time.Duration {
 // Refresh obtains a new access token with the refresh token (RFC 6749 §6), whatever the current
 // one's expiry. Callers arriving while a refresh is under way share it.
 func (c *Client) Refresh(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -425,9 +406,7 @@ func (c *Client) Refresh(ctx context.Context) (string, error) {
 // unless the rejected access token has already been replaced, in which case it returns the current
 // one. Exactly one refresh happens however many requests were rejected with the same token.
 func (c *Client) RefreshAfterRejection(ctx context.Context, rejected string) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -443,27 +422,10 @@ func (c *Client) RefreshAfterRejection(ctx context.Context, rejected string) (st
 // (revoked, reused or expired refresh token) signs the client out and returns CodeLoginRequired; a
 // network failure leaves the tokens as they were, so the next call tries again.
 func (c *Client) refreshFrom(ctx context.Context, stale *TokenSet) (string, error) {
-	c.mu.Lock()
-	switch {
-	case c.tokens == nil:
-		c.mu.Unlock()
-		return "", newError(CodeLoginRequired, "not signed in")
-	case c.tokens != stale:
-		tok := c.tokens.AccessToken
-		c.mu.Unlock()
-		return tok, nil
-	}
-	f := c.flight
+	f, tok, err := c.sess.join(stale, func(f *flight) { go c.runRefresh(f, stale) })
 	if f == nil {
-		if stale.RefreshToken == "" {
-			c.mu.Unlock()
-			return "", newError(CodeLoginRequired, "the access token expired and there is no refresh token")
-		}
-		f = &flight{done: make(chan struct{})}
-		c.flight = f
-		go c.runRefresh(f, stale)
+		return tok, err
 	}
-	c.mu.Unlock()
 	select {
 	case <-f.done:
 		return f.token, f.err
@@ -479,9 +441,7 @@ func (c *Client) runRefresh(f *flight, old *TokenSet) {
 	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 	defer cancel()
 	f.token, f.err = c.refresh(ctx, old)
-	c.mu.Lock()
-	c.flight = nil
-	c.mu.Unlock()
+	c.sess.land(f)
 	close(f.done)
 	if f.err != nil {
 		c.emit(EventError, map[string]any{"code": ErrorCode(f.err), "during": "refresh"})
@@ -513,9 +473,7 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	if nt.RefreshToken == "" {
 		nt.RefreshToken = old.RefreshToken // RFC 6749 §6: the server may keep the old one valid
 	}
-	c.mu.Lock()
-	prev := c.idToken
-	c.mu.Unlock()
+	_, prev := c.sess.current()
 	idt := prev
 	if nt.IDToken != "" {
 		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", nil, c.deps.Now()); err != nil {
@@ -528,13 +486,9 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	} else {
 		nt.IDToken = old.IDToken
 	}
-	c.mu.Lock()
-	if c.tokens != old { // signed out (or in again) meanwhile: drop this result
-		c.mu.Unlock()
+	if !c.sess.replace(old, nt, idt, c.armRefresh(nt)) { // signed out (or in again) meanwhile: drop this result
 		return "", newError(CodeLoginRequired, "signed out during the token refresh")
 	}
-	c.setSessionLocked(nt, idt)
-	c.mu.Unlock()
 	c.emit(EventTokenRefreshed, map[string]any{"expiresAt": unixOrNil(nt.Expiry)})
 	return nt.AccessToken, nil
 }
@@ -542,13 +496,9 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 // clearIf signs out if the session is still old, and says so (signedOut event). Other tabs hold
 // sessions of their own and are not told.
 func (c *Client) clearIf(old *TokenSet, reason string) {
-	c.mu.Lock()
-	if c.tokens != old {
-		c.mu.Unlock()
+	if !c.sess.clearIf(old) {
 		return
 	}
-	c.clearLocked()
-	c.mu.Unlock()
 	c.emit(EventSignedOut, map[string]any{"reason": reason})
 }
 
@@ -564,10 +514,7 @@ type LogoutRequest struct {
 // RFC 7009 revocation (best effort, bounded), and returns the provider logout request, if the
 // provider supports RP-initiated logout.
 func (c *Client) Logout(ctx context.Context) *LogoutRequest {
-	c.mu.Lock()
-	t := c.tokens
-	c.clearLocked()
-	c.mu.Unlock()
+	t := c.sess.clear()
 	if t != nil {
 		c.emit(EventSignedOut, map[string]any{"reason": "logout"})
 		c.postLogout()

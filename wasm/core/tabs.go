@@ -49,11 +49,7 @@ func (c *Client) HandleTabMessage(data string) {
 	if !ok1 || !ok2 || typ != msgLogout || from == "" || from == c.tabID {
 		return
 	}
-	c.mu.Lock()
-	had := c.tokens != nil
-	c.clearLocked()
-	c.mu.Unlock()
-	if had {
+	if c.sess.clear() != nil {
 		c.emit(EventSignedOut, map[string]any{"reason": "other_tab"})
 	}
 }
