@@ -1,7 +1,9 @@
 package core
 
 import (
+	"encoding/json"
 	"net/url"
+	"os"
 	"testing"
 )
 
@@ -23,6 +25,8 @@ func TestParseCallbackAccepts(t *testing.T) {
 		{"error response", cbRedirect, cbRedirect + "?error=access_denied&error_description=User+denied&state=xyz",
 			CallbackParams{State: "xyz", Error: "access_denied", ErrorDescription: "User denied"}},
 		{"extra params ignored", cbRedirect, cbRedirect + "?code=abc&state=xyz&session_state=s&foo=bar",
+			CallbackParams{Code: "abc", State: "xyz"}},
+		{"unknown params ignored, even token-like ones", cbRedirect, cbRedirect + "?code=abc&state=xyz&expires_in=3600&scope=openid&id_token_hint=x#/route",
 			CallbackParams{Code: "abc", State: "xyz"}},
 		{"default port explicit", cbRedirect, "https://app.example.com:443/callback?code=abc&state=xyz",
 			CallbackParams{Code: "abc", State: "xyz"}},
@@ -80,6 +84,15 @@ func TestParseCallbackRejects(t *testing.T) {
 		{"duplicate error_description", cbRedirect + "?error=access_denied&error_description=a&error_description=b&state=xyz"},
 		{"response in fragment only", cbRedirect + "#code=abc&state=xyz"},
 		{"bad query escaping", cbRedirect + "?code=abc&state=x%zz"},
+		// We ask for response_type=code only: tokens in the answer are an implicit or hybrid
+		// response we did not ask for (OIDC Core §3.3.2.5), refused rather than ignored.
+		{"id_token", cbRedirect + "?code=abc&state=xyz&id_token=eyJ.eyJ.sig"},
+		{"empty id_token", cbRedirect + "?code=abc&state=xyz&id_token="},
+		{"access_token", cbRedirect + "?code=abc&state=xyz&access_token=at"},
+		{"token_type", cbRedirect + "?code=abc&state=xyz&token_type=Bearer"},
+		{"id_token with an error", cbRedirect + "?error=access_denied&state=xyz&id_token=x"},
+		{"id_token in the fragment", cbRedirect + "?code=abc&state=xyz#id_token=eyJ.eyJ.sig"},
+		{"access_token in the fragment", cbRedirect + "?code=abc&state=xyz#access_token=at&token_type=Bearer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,25 +136,40 @@ func TestCheckIssuerParamRFC9207(t *testing.T) {
 	}
 }
 
+// TestIsCallbackURL runs the vectors shared with the JavaScript PkceWasm.isCallback tests.
 func TestIsCallbackURL(t *testing.T) {
-	for raw, want := range map[string]bool{
-		cbRedirect + "?code=abc&state=xyz":                                true,
-		cbRedirect + "?error=access_denied&state=xyz":                     true,
-		"https://anything.example/else?state=xyz&code=1":                  true, // no validation
-		cbRedirect + "?code=abc":                                          false,
-		cbRedirect + "?state=xyz":                                         false,
-		cbRedirect + "?code=&state=xyz":                                   false,
-		cbRedirect + "?code=abc&state=":                                   false,
-		cbRedirect:                                                        false,
-		cbRedirect + "#code=abc&state=xyz":                                false,
-		"https://app.example.com/?q=code&state_x=1":                       false,
-		"https://app.example.com:bad/callback?code=abc&state=xyz":         false,
-		cbRedirect + "?error_description=x&state=xyz":                     false,
-		"https://app.example.com/callback?code=a&state=b&iss=https://op/": true,
-	} {
-		if got := IsCallbackURL(raw); got != want {
-			t.Errorf("IsCallbackURL(%q) = %v, want %v", raw, got, want)
+	b, err := os.ReadFile("testdata/iscallback.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vectors []struct {
+		Name     string `json:"name"`
+		URL      string `json:"url"`
+		Callback bool   `json:"callback"`
+	}
+	if err := json.Unmarshal(b, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) < 12 {
+		t.Fatalf("only %d vectors", len(vectors))
+	}
+	for _, v := range vectors {
+		if got := IsCallbackURL(v.URL); got != v.Callback {
+			t.Errorf("%s: IsCallbackURL(%q) = %v, want %v", v.Name, v.URL, got, v.Callback)
 		}
+	}
+}
+
+// Every URL IsCallbackURL accepts with a non-empty state and exactly one of code and error is
+// also one ParseCallback reads (given the right redirect URI); the empty-value ones are rejected
+// with invalid_callback rather than ignored.
+func TestIsCallbackURLEmptyValuesReachParseCallback(t *testing.T) {
+	for _, raw := range []string{cbRedirect + "?state=&code=x", cbRedirect + "?state=xyz&code=", cbRedirect + "?state&error"} {
+		if !IsCallbackURL(raw) {
+			t.Errorf("IsCallbackURL(%q) = false", raw)
+		}
+		_, err := ParseCallback(raw, cbRedirect)
+		wantCode(t, err, CodeInvalidCallback)
 	}
 }
 

@@ -21,7 +21,7 @@ type Deps struct {
 	SkipSignatureCheck bool
 	// Emit delivers lifecycle events (EventTokenRefreshed, ...). Details never hold a token.
 	Emit func(event string, detail map[string]any)
-	// Tabs coordinates with other tabs of the origin (tabs.go); nil means this tab is alone.
+	// Tabs carries the logout signal to the other tabs of the origin (tabs.go); nil: none.
 	Tabs Tabs
 }
 
@@ -36,28 +36,25 @@ type Client struct {
 
 	keys keySet // provider's JWK Set cache
 
-	mu      sync.Mutex
-	tokens  *TokenSet
-	idToken *JWT          // validated ID token of the current session
-	flight  *flight       // refresh in progress, if any
-	timer   *time.Timer   // proactive refresh before expiry
-	peers   int           // other tabs heard from
-	changed chan struct{} // closed when the session changes
-	// loggedOutAt: sessions issued before it (still in flight from another tab) are not adopted.
-	loggedOutAt time.Time
-	tabID       string
-}
-
-// flight is one token refresh shared by every caller that needs it (single-flight).
-type flight struct {
-	done  chan struct{}
-	token string
-	err   error
+	sess  session // tokens and refresh state (session.go)
+	tabID string  // names this tab's logout signals, so that it ignores its own
 }
 
 // NewClient validates cfg and returns a client. It does no I/O.
 func NewClient(cfg Config, deps Deps) (*Client, error) {
 	cfg.ResourceOrigins = append([]string(nil), cfg.ResourceOrigins...)
+	cfg.Resource = append([]string(nil), cfg.Resource...)
+	if cfg.ExtraParams != nil {
+		extra := make(map[string]string, len(cfg.ExtraParams))
+		for k, v := range cfg.ExtraParams {
+			extra[k] = v
+		}
+		cfg.ExtraParams = extra
+	}
+	if cfg.MaxAge != nil {
+		d := *cfg.MaxAge
+		cfg.MaxAge = &d
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,7 +68,7 @@ func NewClient(cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, deps: deps, tabID: tabID, changed: make(chan struct{})}, nil
+	return &Client{cfg: cfg, deps: deps, tabID: tabID}, nil
 }
 
 // Config returns the validated configuration.
@@ -106,6 +103,14 @@ type LoginOptions struct {
 	Mode      string // "" (top-level redirect), ModePopup or ModeSilent (hidden iframe)
 	Prompt    string // OIDC Core §3.1.2.1 prompt, e.g. "login" or "none"
 	LoginHint string
+
+	// These override the Config fields of the same name for this login (ExtraParams are merged
+	// over the configured ones, name by name).
+	Audience    string
+	Resource    []string
+	MaxAge      *time.Duration
+	ACRValues   string
+	ExtraParams map[string]string
 }
 
 // BeginLogin creates and stores a fresh transaction and returns the authorization URL to navigate
@@ -125,8 +130,17 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 	if o.Mode != "" && o.Mode != ModePopup && o.Mode != ModeSilent {
 		return "", newError(CodeInvalidConfig, "unknown login mode")
 	}
+	login := authOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
+	if err := login.validate("login"); err != nil {
+		return "", err
+	}
+	ao := c.cfg.authOptions().override(login)
 	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer,
 		CreatedAt: c.deps.Now(), Prompt: o.Prompt, Mode: o.Mode}
+	if ao.MaxAge != nil {
+		secs := int64(*ao.MaxAge / time.Second)
+		tx.MaxAge = &secs
+	}
 	for _, p := range []*string{&tx.State, &tx.Nonce, &tx.Verifier} {
 		if *p, err = randomToken(c.deps.Rand, 32); err != nil {
 			return "", err
@@ -137,6 +151,7 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 		ClientID: c.cfg.ClientID, RedirectURI: c.cfg.RedirectURI, Scope: c.cfg.Scope,
 		State: tx.State, Nonce: tx.Nonce, CodeChallenge: S256Challenge(tx.Verifier),
 		Prompt: o.Prompt, LoginHint: o.LoginHint,
+		Audience: ao.Audience, Resource: ao.Resource, MaxAge: ao.MaxAge, ACRValues: ao.ACRValues, Extra: ao.ExtraParams,
 	})
 	if err != nil {
 		return "", err
@@ -261,7 +276,7 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 		if tx.Prompt == "none" && contains(silentErrors, code) {
 			return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode, NoSession: true}, nil
 		}
-		return nil, &Error{Code: code, Description: sanitizeDescription(p.ErrorDescription)}
+		return nil, providerError(code, p.ErrorDescription, 0)
 	}
 	form := url.Values{
 		"grant_type":    {"authorization_code"},
@@ -277,14 +292,16 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 	if tokens.IDToken == "" {
 		return nil, newError(CodeInvalidTokenResponse, "token response has no id_token although scope includes openid (OIDC Core §3.1.3.3)")
 	}
-	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, now)
+	var maxAge *time.Duration
+	if tx.MaxAge != nil {
+		d := time.Duration(*tx.MaxAge) * time.Second
+		maxAge = &d
+	}
+	idt, err := c.validateIDToken(ctx, m, tokens.IDToken, tx.Nonce, maxAge, now)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.setSessionLocked(tokens, idt)
-	c.mu.Unlock()
-	c.shareSession(tokens)
+	c.sess.set(tokens, idt, c.armRefresh(tokens))
 	return &CallbackResult{ReturnTo: tx.ReturnTo, Mode: tx.Mode}, nil
 }
 
@@ -306,14 +323,14 @@ func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values)
 	return t, err
 }
 
-func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, now time.Time) (*JWT, error) {
+func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce string, maxAge *time.Duration, now time.Time) (*JWT, error) {
 	j, err := ParseJWT(raw)
 	if err != nil {
 		return nil, err
 	}
 	if err := j.ValidateClaims(IDTokenCheck{
 		Issuer: m.Issuer, ClientID: c.cfg.ClientID, Nonce: nonce, Now: now, Skew: c.cfg.ClockSkew,
-		AllowedAlgs: m.IDTokenSigningAlgValuesSupported,
+		AllowedAlgs: m.IDTokenSigningAlgValuesSupported, MaxAge: maxAge,
 	}); err != nil {
 		return nil, err
 	}
@@ -327,19 +344,17 @@ func (c *Client) validateIDToken(ctx context.Context, m *Metadata, raw, nonce st
 
 // Authenticated reports whether the client holds tokens.
 func (c *Client) Authenticated() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tokens != nil
+	t, _ := c.sess.current()
+	return t != nil
 }
 
 // UserClaims returns the JSON payload of the validated ID token, or nil when signed out.
 func (c *Client) UserClaims() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.idToken == nil {
+	_, idt := c.sess.current()
+	if idt == nil {
 		return nil
 	}
-	return append([]byte(nil), c.idToken.Payload...)
+	return append([]byte(nil), idt.Payload...)
 }
 
 // expiryDelta: an access token this close to expiry is treated as expired, so that it does not
@@ -349,9 +364,7 @@ const expiryDelta = 10 * time.Second
 // AccessToken returns a usable access token, refreshing it first when it has expired and a refresh
 // token is held. Concurrent callers share one refresh request.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -382,9 +395,7 @@ func (c *Client) refreshMargin(t *TokenSet) time.Duration {
 // Refresh obtains a new access token with the refresh token (RFC 6749 §6), whatever the current
 // one's expiry. Callers arriving while a refresh is under way share it.
 func (c *Client) Refresh(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -395,9 +406,7 @@ func (c *Client) Refresh(ctx context.Context) (string, error) {
 // unless the rejected access token has already been replaced, in which case it returns the current
 // one. Exactly one refresh happens however many requests were rejected with the same token.
 func (c *Client) RefreshAfterRejection(ctx context.Context, rejected string) (string, error) {
-	c.mu.Lock()
-	t := c.tokens
-	c.mu.Unlock()
+	t, _ := c.sess.current()
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
@@ -413,27 +422,10 @@ func (c *Client) RefreshAfterRejection(ctx context.Context, rejected string) (st
 // (revoked, reused or expired refresh token) signs the client out and returns CodeLoginRequired; a
 // network failure leaves the tokens as they were, so the next call tries again.
 func (c *Client) refreshFrom(ctx context.Context, stale *TokenSet) (string, error) {
-	c.mu.Lock()
-	switch {
-	case c.tokens == nil:
-		c.mu.Unlock()
-		return "", newError(CodeLoginRequired, "not signed in")
-	case c.tokens != stale:
-		tok := c.tokens.AccessToken
-		c.mu.Unlock()
-		return tok, nil
-	}
-	f := c.flight
+	f, tok, err := c.sess.join(stale, func(f *flight) { go c.runRefresh(f, stale) })
 	if f == nil {
-		if stale.RefreshToken == "" {
-			c.mu.Unlock()
-			return "", newError(CodeLoginRequired, "the access token expired and there is no refresh token")
-		}
-		f = &flight{done: make(chan struct{})}
-		c.flight = f
-		go c.runRefresh(f, stale)
+		return tok, err
 	}
-	c.mu.Unlock()
 	select {
 	case <-f.done:
 		return f.token, f.err
@@ -448,25 +440,8 @@ const refreshTimeout = 30 * time.Second
 func (c *Client) runRefresh(f *flight, old *TokenSet) {
 	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 	defer cancel()
-	if c.deps.Tabs != nil {
-		// One refresh for the whole origin: take the cross-tab lock, then look again, since the
-		// tab that held it may have refreshed and shared its result (see tabs.go).
-		err := c.deps.Tabs.WithLock(ctx, func(ctx context.Context) {
-			if cur := c.currentIfNewer(ctx, old); cur != nil {
-				f.token = cur.AccessToken
-				return
-			}
-			f.token, f.err = c.refresh(ctx, old)
-		})
-		if err != nil && f.token == "" && f.err == nil {
-			f.err = wrapError(CodeInternal, err, "cross-tab lock failed: %v", err)
-		}
-	} else {
-		f.token, f.err = c.refresh(ctx, old)
-	}
-	c.mu.Lock()
-	c.flight = nil
-	c.mu.Unlock()
+	f.token, f.err = c.refresh(ctx, old)
+	c.sess.land(f)
 	close(f.done)
 	if f.err != nil {
 		c.emit(EventError, map[string]any{"code": ErrorCode(f.err), "during": "refresh"})
@@ -486,24 +461,22 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	nt, err := c.tokenRequest(ctx, m, form)
 	if err != nil {
 		if ErrorCode(err) == CodeInvalidGrant {
-			if cur := c.currentIfNewer(ctx, old); cur != nil {
-				// Another tab rotated the refresh token under us; its result is ours too.
-				return cur.AccessToken, nil
-			}
 			c.clearIf(old, "invalid_grant")
-			return "", wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
+			e := wrapError(CodeLoginRequired, err, "the session ended at the provider (invalid_grant); please sign in again")
+			if pe, ok := err.(*Error); ok { // the provider's words stay visible
+				e.OAuthError, e.Status = pe.OAuthError, pe.Status
+			}
+			return "", e
 		}
 		return "", err
 	}
 	if nt.RefreshToken == "" {
 		nt.RefreshToken = old.RefreshToken // RFC 6749 §6: the server may keep the old one valid
 	}
-	c.mu.Lock()
-	prev := c.idToken
-	c.mu.Unlock()
+	_, prev := c.sess.current()
 	idt := prev
 	if nt.IDToken != "" {
-		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", c.deps.Now()); err != nil {
+		if idt, err = c.validateIDToken(ctx, m, nt.IDToken, "", nil, c.deps.Now()); err != nil {
 			return "", err
 		}
 		// OIDC Core §12.2: iss and sub must be those of the original ID token.
@@ -513,27 +486,19 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	} else {
 		nt.IDToken = old.IDToken
 	}
-	c.mu.Lock()
-	if c.tokens != old { // signed out (or in again) meanwhile: drop this result
-		c.mu.Unlock()
+	if !c.sess.replace(old, nt, idt, c.armRefresh(nt)) { // signed out (or in again) meanwhile: drop this result
 		return "", newError(CodeLoginRequired, "signed out during the token refresh")
 	}
-	c.setSessionLocked(nt, idt)
-	c.mu.Unlock()
-	c.shareSession(nt)
 	c.emit(EventTokenRefreshed, map[string]any{"expiresAt": unixOrNil(nt.Expiry)})
 	return nt.AccessToken, nil
 }
 
-// clearIf signs out if the session is still old, and says so (signedOut event, other tabs).
+// clearIf signs out if the session is still old, and says so (signedOut event). Other tabs hold
+// sessions of their own and are not told.
 func (c *Client) clearIf(old *TokenSet, reason string) {
-	c.mu.Lock()
-	if c.tokens != old {
-		c.mu.Unlock()
+	if !c.sess.clearIf(old) {
 		return
 	}
-	c.clearLocked()
-	c.mu.Unlock()
 	c.emit(EventSignedOut, map[string]any{"reason": reason})
 }
 
@@ -549,13 +514,10 @@ type LogoutRequest struct {
 // RFC 7009 revocation (best effort, bounded), and returns the provider logout request, if the
 // provider supports RP-initiated logout.
 func (c *Client) Logout(ctx context.Context) *LogoutRequest {
-	c.mu.Lock()
-	t := c.tokens
-	c.clearLocked()
-	c.mu.Unlock()
+	t := c.sess.clear()
 	if t != nil {
 		c.emit(EventSignedOut, map[string]any{"reason": "logout"})
-		c.tabsPost(tabMessage{Type: msgLogout})
+		c.postLogout()
 		c.revoke(ctx, t)
 	}
 	c.discoverMu.Lock()

@@ -1190,7 +1190,9 @@ func TestClientRefreshInvalidGrantSignsOut(t *testing.T) {
 	}
 	h.clock.Advance(time.Hour)
 	_, err := h.client.AccessToken(context.Background())
-	wantCode(t, err, CodeLoginRequired)
+	if e := wantCode(t, err, CodeLoginRequired); e.OAuthError != CodeInvalidGrant || e.Status != 400 {
+		t.Errorf("OAuthError = %q, Status = %d; want the provider's invalid_grant, 400", e.OAuthError, e.Status)
+	}
 	assertNoSecret(t, err, secretAT, secretRT)
 	if h.client.Authenticated() || h.client.UserClaims() != nil {
 		t.Errorf("still signed in after invalid_grant on refresh")

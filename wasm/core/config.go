@@ -19,6 +19,17 @@ type Config struct {
 	ClockSkew             time.Duration // tolerance for exp/iat/nbf; default 30 s
 	RefreshMargin         time.Duration // refresh this long before expiry; default 60 s
 	NoAutoRefresh         bool          // no proactive refresh: only lazily, when a token is needed
+
+	// Optional authorization request parameters sent with every login; LoginOptions override them.
+	Audience    string            // Auth0-style "audience" (the API the access token is for)
+	Resource    []string          // RFC 8707 §2 resource indicators: absolute URIs without fragment
+	MaxAge      *time.Duration    // OIDC Core §3.1.2.1 max_age (whole seconds); nil: not sent
+	ACRValues   string            // OIDC Core §3.1.2.1 acr_values, space-separated; the ID token's acr is in the claims
+	ExtraParams map[string]string // provider-specific parameters; names the library sets are refused
+}
+
+func (c *Config) authOptions() authOptions {
+	return authOptions{Audience: c.Audience, Resource: c.Resource, MaxAge: c.MaxAge, ACRValues: c.ACRValues, ExtraParams: c.ExtraParams}
 }
 
 const (
@@ -72,6 +83,10 @@ func (c *Config) Validate() error {
 	}
 	if c.ClockSkew < 0 || c.RefreshMargin < 0 {
 		return newError(CodeInvalidConfig, "clockSkew and refreshMargin must not be negative")
+	}
+	ao := c.authOptions()
+	if err := ao.validate("config"); err != nil {
+		return err
 	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = defaultClockSkew

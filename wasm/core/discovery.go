@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"strings"
 )
 
@@ -73,61 +72,6 @@ func ParseMetadata(body []byte, issuer string) (*Metadata, error) {
 	}
 	return &m, nil
 }
-
-// decodeJSONObject decodes a JSON object into v, rejecting other JSON values, trailing data and
-// duplicate members (RFC 6749 §3.2: parameters "MUST NOT be included more than once"; a second
-// "iss" or "access_token" is a confusion attack, whichever copy a parser keeps).
-func decodeJSONObject(body []byte, v any) error {
-	b := strings.TrimLeft(string(body), " \t\r\n")
-	if !strings.HasPrefix(b, "{") {
-		return errNotObject
-	}
-	if err := checkUniqueMembers(b); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(strings.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	// Only JSON whitespace may follow (dec.More would miss a stray "}" or "]").
-	if strings.TrimLeft(b[dec.InputOffset():], " \t\r\n") != "" {
-		return errNotObject
-	}
-	return nil
-}
-
-// checkUniqueMembers walks the top-level members of a JSON object and fails on a repeated name.
-func checkUniqueMembers(b string) error {
-	dec := json.NewDecoder(strings.NewReader(b))
-	if _, err := dec.Token(); err != nil { // "{"
-		return err
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := k.(string)
-		if seen[name] {
-			return errDuplicateMember
-		}
-		seen[name] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-const errDuplicateMember = constError("duplicate JSON member")
-
-type constError string
-
-func (e constError) Error() string { return string(e) }
-
-const errNotObject = constError("not a single JSON object")
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

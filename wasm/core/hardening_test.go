@@ -28,9 +28,9 @@ func TestTokenErrorDescriptionRedactsWhatWeSent(t *testing.T) {
 	w.op.mu.Lock()
 	w.op.validRT = "rt-secret-value-1234"
 	w.op.mu.Unlock()
-	c.mu.Lock()
-	c.tokens.RefreshToken = "rt-secret-value-1234"
-	c.mu.Unlock()
+	c.sess.mu.Lock()
+	c.sess.tokens.RefreshToken = "rt-secret-value-1234"
+	c.sess.mu.Unlock()
 	w.clock.Add(2 * time.Hour)
 	_, err := c.AccessToken(context.Background())
 	if err == nil {

@@ -36,6 +36,9 @@ type IDClaims struct {
 	Exp   *numDate `json:"exp"`
 	Iat   *numDate `json:"iat"`
 	Nbf   *numDate `json:"nbf"`
+	// AuthTime is when the user authenticated; REQUIRED when max_age was requested (§3.1.2.1).
+	AuthTime *numDate `json:"auth_time"`
+	Acr      string   `json:"acr"` // authentication context class satisfied (acr_values)
 }
 
 // maxJWTBytes bounds what we decode.
@@ -75,13 +78,16 @@ type IDTokenCheck struct {
 	Skew     time.Duration
 	// AllowedAlgs lists acceptable "alg" values; nil means the asymmetric algorithms we support.
 	AllowedAlgs []string
+	// MaxAge is the max_age the authorization request carried; nil when none (step 13).
+	MaxAge *time.Duration
 }
 
 // SupportedAlgs are the JWS algorithms a public client can verify (RFC 7518 §3): no "none", and no
 // HMAC, whose key would be the client secret a public client does not have.
 var SupportedAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 
-// ValidateClaims applies OIDC Core §3.1.3.7 steps 2-3, 6 (alg), 9-11 and the sub requirement of §2.
+// ValidateClaims applies OIDC Core §3.1.3.7 steps 2-3, 6 (alg), 9-11, 13 (auth_time against
+// max_age) and the sub requirement of §2.
 // The signature (step 6 proper) is verified separately against the provider's keys.
 func (j *JWT) ValidateClaims(c IDTokenCheck) error {
 	algs := c.AllowedAlgs
@@ -125,7 +131,7 @@ func (j *JWT) ValidateClaims(c IDTokenCheck) error {
 	if c.Nonce != "" && cl.Nonce != c.Nonce {
 		return newError(CodeInvalidIDToken, "ID token nonce does not match the one sent")
 	}
-	return nil
+	return checkMaxAge(&cl, c.MaxAge, c.Now, c.Skew)
 }
 
 // audience decodes "aud", which is a string or an array of strings (RFC 7519 §4.1.3).

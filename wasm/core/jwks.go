@@ -85,12 +85,15 @@ func SelectKey(keys []*JWK, h JOSEHeader) *JWK {
 	return match[0]
 }
 
-// keySet caches the provider's JWK Set. An unknown kid triggers one refetch (key rotation), at most
-// once per jwksRefetchInterval, so a stream of forged kids cannot make us hammer the provider.
+// keySet caches the provider's JWK Set. A kid that is not in the cached set triggers a refetch,
+// since the provider may have rotated its keys (OIDC Core §10.1.1: "the RP ... SHOULD re-fetch the
+// JWK Set when it sees an unknown kid"). Only those refetches are rate-limited, to one per
+// jwksRefetchInterval, so that a stream of forged kids cannot make us hammer the provider; the
+// first fetch and Prefetch do not count, so a rotation seen right after them is still picked up.
 type keySet struct {
 	mu        sync.Mutex
 	keys      []*JWK
-	fetchedAt time.Time
+	refetched time.Time // when an unknown kid last caused a refetch; zero: never
 }
 
 const jwksRefetchInterval = 60 * time.Second
@@ -102,13 +105,15 @@ func (c *Client) keyFor(ctx context.Context, m *Metadata, h JOSEHeader) (*JWK, e
 	ks := &c.keys
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
+	now := c.deps.Now()
 	if ks.keys != nil {
 		if k := SelectKey(ks.keys, h); k != nil {
 			return k, nil
 		}
-		if c.deps.Now().Sub(ks.fetchedAt) < jwksRefetchInterval {
-			return nil, &Error{Code: CodeInvalidIDToken, Description: "no provider key matches the ID token (kid " + quote(h.Kid) + ")"}
+		if !ks.refetched.IsZero() && now.Sub(ks.refetched) < jwksRefetchInterval {
+			return nil, noKeyError(h)
 		}
+		ks.refetched = now
 	}
 	resp, err := c.deps.HTTP.Do(ctx, &HTTPRequest{Method: "GET", URL: m.JWKSURI, Header: map[string]string{"Accept": "application/json"}})
 	if err != nil {
@@ -121,11 +126,15 @@ func (c *Client) keyFor(ctx context.Context, m *Metadata, h JOSEHeader) (*JWK, e
 	if err != nil {
 		return nil, err
 	}
-	ks.keys, ks.fetchedAt = keys, c.deps.Now()
+	ks.keys = keys
 	if k := SelectKey(keys, h); k != nil {
 		return k, nil
 	}
-	return nil, &Error{Code: CodeInvalidIDToken, Description: "no provider key matches the ID token (kid " + quote(h.Kid) + ")"}
+	return nil, noKeyError(h)
+}
+
+func noKeyError(h JOSEHeader) *Error {
+	return &Error{Code: CodeInvalidIDToken, Description: "no provider key matches the ID token (kid " + quote(h.Kid) + ")"}
 }
 
 func quote(s string) string { return "\"" + trimForMessage(s) + "\"" }

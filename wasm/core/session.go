@@ -2,110 +2,149 @@ package core
 
 import (
 	"context"
-	"net/url"
+	"sync"
 	"time"
 )
 
-// Lifecycle events (Deps.Emit). Their details never contain a token.
-const (
-	EventTokenRefreshed = "tokenRefreshed" // new tokens (refresh here or in another tab); detail: expiresAt, source
-	EventTokenExpiring  = "tokenExpiring"  // the access token is within the refresh margin; detail: expiresAt
-	EventSignedOut      = "signedOut"      // tokens dropped; detail: reason (logout, invalid_grant, other_tab)
-	EventError          = "error"          // a background operation failed; detail: code, during
-)
+// session is a client's signed-in state: its tokens, the validated ID token, the proactive refresh
+// timer and the refresh in flight, under a lock of its own. It only makes state transitions, each
+// one atomic; the flows that decide them (callback, refresh, logout) are the Client's.
+type session struct {
+	mu      sync.Mutex
+	tokens  *TokenSet   // nil when signed out
+	idToken *JWT        // validated ID token of tokens
+	flight  *flight     // refresh in progress, if any
+	timer   *time.Timer // proactive refresh before expiry
+}
 
-func (c *Client) emit(event string, detail map[string]any) {
-	if c.deps.Emit != nil {
-		c.deps.Emit(event, detail)
+// flight is one token refresh shared by every caller that needs it (single-flight).
+type flight struct {
+	of    *TokenSet // the session being refreshed
+	done  chan struct{}
+	token string
+	err   error
+}
+
+// current returns the tokens and ID token; both nil when signed out.
+func (s *session) current() (*TokenSet, *JWT) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens, s.idToken
+}
+
+// set installs a new session whatever the current one, and arms timer (see arm).
+func (s *session) set(t *TokenSet, idt *JWT, arm func() *time.Timer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installLocked(t, idt, arm)
+}
+
+// replace installs a new session only if old is still the current one, and reports whether it did.
+func (s *session) replace(old, t *TokenSet, idt *JWT, arm func() *time.Timer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens != old {
+		return false
+	}
+	s.installLocked(t, idt, arm)
+	return true
+}
+
+func (s *session) installLocked(t *TokenSet, idt *JWT, arm func() *time.Timer) {
+	s.stopTimerLocked()
+	s.tokens, s.idToken = t, idt
+	if arm != nil {
+		s.timer = arm()
 	}
 }
 
-func unixOrNil(t time.Time) any {
-	if t.IsZero() {
+// clear signs out and returns the tokens it dropped (nil when already signed out).
+func (s *session) clear() *TokenSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tokens
+	s.tokens, s.idToken = nil, nil
+	s.stopTimerLocked()
+	return t
+}
+
+// clearIf signs out only if old is still the current session, and reports whether it did.
+func (s *session) clearIf(old *TokenSet) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens != old {
+		return false
+	}
+	s.tokens, s.idToken = nil, nil
+	s.stopTimerLocked()
+	return true
+}
+
+func (s *session) stopTimerLocked() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}
+
+// join returns the refresh of stale to wait for, calling start with a new flight when none is
+// under way. It returns no flight, and the current access token, when the session has already
+// moved on from stale; and an error when signed out or stale cannot be refreshed.
+func (s *session) join(stale *TokenSet, start func(*flight)) (*flight, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.tokens == nil:
+		return nil, "", newError(CodeLoginRequired, "not signed in")
+	case s.tokens != stale:
+		return nil, s.tokens.AccessToken, nil
+	}
+	// A flight of an earlier session (still landing after a new sign-in) is not this one's.
+	if s.flight == nil || s.flight.of != stale {
+		if stale.RefreshToken == "" {
+			return nil, "", newError(CodeLoginRequired, "the access token expired and there is no refresh token")
+		}
+		s.flight = &flight{of: stale, done: make(chan struct{})}
+		start(s.flight)
+	}
+	return s.flight, "", nil
+}
+
+// land ends flight f: later callers start a new one.
+func (s *session) land(f *flight) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight == f {
+		s.flight = nil
+	}
+}
+
+// armRefresh returns the arm function for t: a timer that runs the proactive refresh
+// RefreshMargin before expiry, or nil when t has no expiry or auto-refresh is off.
+func (c *Client) armRefresh(t *TokenSet) func() *time.Timer {
+	if t.Expiry.IsZero() || c.cfg.NoAutoRefresh {
 		return nil
 	}
-	return float64(t.Unix())
-}
-
-// setSessionLocked installs a new session and (re)arms the proactive refresh. c.mu must be held.
-func (c *Client) setSessionLocked(t *TokenSet, idt *JWT) {
-	c.tokens, c.idToken = t, idt
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
+	return func() *time.Timer {
+		// A floor on the delay: a token that is (nearly) expired on arrival must not make the
+		// timer refresh in a loop; lazy refresh in AccessToken still covers requests in between.
+		d := t.Expiry.Add(-c.refreshMargin(t)).Sub(c.deps.Now())
+		if d < minProactiveDelay {
+			d = minProactiveDelay
+		}
+		return time.AfterFunc(d, func() { c.onExpiring(t) })
 	}
-	c.notifyChangedLocked()
-	if t.Expiry.IsZero() || c.cfg.NoAutoRefresh {
-		return
-	}
-	// A floor on the delay: a token that is (nearly) expired on arrival must not make the timer
-	// refresh in a loop; lazy refresh in AccessToken still covers requests in between.
-	d := t.Expiry.Add(-c.refreshMargin(t)).Sub(c.deps.Now())
-	if d < minProactiveDelay {
-		d = minProactiveDelay
-	}
-	c.timer = time.AfterFunc(d, func() { c.onExpiring(t) })
-}
-
-// clearLocked drops the session. c.mu must be held.
-func (c *Client) clearLocked() {
-	c.tokens, c.idToken = nil, nil
-	c.loggedOutAt = c.deps.Now()
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
-	}
-	c.notifyChangedLocked()
-}
-
-// notifyChangedLocked wakes whoever waits for the session to change (tabs.go).
-func (c *Client) notifyChangedLocked() {
-	if c.changed != nil {
-		close(c.changed)
-	}
-	c.changed = make(chan struct{})
 }
 
 const minProactiveDelay = time.Second
 
 // onExpiring is the proactive refresh (RFC 6749 §6), run RefreshMargin before expiry.
 func (c *Client) onExpiring(t *TokenSet) {
-	c.mu.Lock()
-	current := c.tokens == t
-	c.mu.Unlock()
-	if !current {
+	if cur, _ := c.sess.current(); cur != t {
 		return
 	}
 	c.emit(EventTokenExpiring, map[string]any{"expiresAt": unixOrNil(t.Expiry)})
 	if t.RefreshToken != "" {
 		_, _ = c.refreshFrom(context.Background(), t) // failures are emitted as EventError
-	}
-}
-
-// revokeTimeout bounds the best-effort revocation at logout.
-const revokeTimeout = 3 * time.Second
-
-// revoke asks the provider to revoke the refresh token (RFC 7009 §2.1), or the access token when
-// there is none. Best effort: a failure must not keep the user signed in, so it is only emitted.
-func (c *Client) revoke(ctx context.Context, t *TokenSet) {
-	c.discoverMu.Lock()
-	m := c.meta
-	c.discoverMu.Unlock()
-	if m == nil || m.RevocationEndpoint == "" {
-		return
-	}
-	form := url.Values{"client_id": {c.cfg.ClientID}}
-	if t.RefreshToken != "" {
-		form.Set("token", t.RefreshToken)
-		form.Set("token_type_hint", "refresh_token")
-	} else {
-		form.Set("token", t.AccessToken)
-		form.Set("token_type_hint", "access_token")
-	}
-	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
-	defer cancel()
-	resp, err := c.deps.HTTP.Do(ctx, formPost(m.RevocationEndpoint, form))
-	if err != nil || resp.Status != 200 {
-		c.emit(EventError, map[string]any{"code": CodeNetworkError, "during": "revocation"})
 	}
 }

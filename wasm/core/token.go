@@ -38,8 +38,9 @@ type tokenResponse struct {
 //   - 200: RFC 6749 §5.1. A JSON object with a non-empty string access_token, token_type "Bearer"
 //     (case-insensitive, §7.1), expires_in a non-negative number when present, and string
 //     refresh_token, id_token and scope when present.
-//   - 400/401 with a JSON "error": RFC 6749 §5.2, returned as an *Error whose Code is the OAuth
-//     error code (invalid_grant, invalid_request, invalid_client, ...).
+//   - any other status with a JSON "error": RFC 6749 §5.2, returned by providerError: Code is the
+//     OAuth error code when registered (invalid_grant, invalid_client, ...), else provider_error;
+//     OAuthError and Status keep the raw code and the HTTP status.
 //   - 5xx: CodeServerError. Anything else, non-JSON or oversized: CodeInvalidTokenResponse.
 func ParseTokenResponse(status int, body []byte, now time.Time) (*TokenSet, error) {
 	if len(body) > maxTokenResponseBytes {
@@ -54,7 +55,7 @@ func ParseTokenResponse(status int, body []byte, now time.Time) (*TokenSet, erro
 				return nil, newError(CodeInvalidTokenResponse, "token endpoint answered %d with a malformed error", status)
 			}
 			desc, _ := jsonString(r.ErrorDescription)
-			return nil, &Error{Code: code, Description: sanitizeDescription(desc)}
+			return nil, providerError(code, desc, status)
 		}
 		if status >= 500 {
 			return nil, newError(CodeServerError, "token endpoint answered %d", status)

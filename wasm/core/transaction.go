@@ -9,15 +9,17 @@ import (
 // crosses the redirect (in sessionStorage): no token ever does. It is keyed by its state and
 // deleted when the callback takes it, so a replayed callback finds nothing (RFC 9700 §4.5.3.1).
 type Transaction struct {
-	State       string    `json:"state"`
-	Nonce       string    `json:"nonce"`
-	Verifier    string    `json:"code_verifier"`
-	RedirectURI string    `json:"redirect_uri"`
-	ReturnTo    string    `json:"return_to"`
-	Issuer      string    `json:"issuer"`
-	Prompt      string    `json:"prompt,omitempty"`
-	Mode        string    `json:"mode,omitempty"` // "", ModePopup or ModeSilent
-	CreatedAt   time.Time `json:"created_at"`
+	State       string `json:"state"`
+	Nonce       string `json:"nonce"`
+	Verifier    string `json:"code_verifier"`
+	RedirectURI string `json:"redirect_uri"`
+	ReturnTo    string `json:"return_to"`
+	Issuer      string `json:"issuer"`
+	Prompt      string `json:"prompt,omitempty"`
+	Mode        string `json:"mode,omitempty"` // "", ModePopup or ModeSilent
+	// MaxAge is the max_age sent, in seconds; the ID token's auth_time is checked against it.
+	MaxAge    *int64    `json:"max_age,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // transactionTTL bounds how long a pending login is honoured.

@@ -18,9 +18,7 @@ func (c *Client) UserInfo(ctx context.Context) ([]byte, error) {
 	if m.UserinfoEndpoint == "" {
 		return nil, newError(CodeDiscoveryFailed, "the provider has no userinfo_endpoint")
 	}
-	c.mu.Lock()
-	idt := c.idToken
-	c.mu.Unlock()
+	_, idt := c.sess.current()
 	if idt == nil {
 		return nil, newError(CodeLoginRequired, "not signed in")
 	}

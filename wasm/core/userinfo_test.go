@@ -39,6 +39,8 @@ func TestUserInfoSubMustMatch(t *testing.T) {
 		{"no sub", "application/json", `{"name":"Ann"}`, 200, CodeInvalidUserInfo},
 		{"numeric sub", "application/json", `{"sub":1}`, 200, CodeInvalidUserInfo},
 		{"duplicate sub", "application/json", `{"sub":"user-2","sub":"user-1"}`, 200, CodeInvalidUserInfo},
+		{"sub differing by case", "application/json", `{"sub":"other","SUB":"user-1"}`, 200, CodeInvalidUserInfo},
+		{"sub with long s", "application/json", `{"sub":"other","ſub":"user-1"}`, 200, CodeInvalidUserInfo},
 		{"signed jwt", "application/jwt", `eyJ.eyJ.sig`, 200, CodeInvalidUserInfo},
 		{"html", "text/html", `<html>`, 200, CodeInvalidUserInfo},
 		{"401", "application/json", `{}`, 401, CodeLoginRequired},

@@ -3,17 +3,11 @@
 package pkce
 
 import (
-	"context"
 	"net/url"
-	"time"
 
 	"github.com/pkce-wasm/pkce-wasm/wasm/core"
 	"github.com/pkce-wasm/pkce-wasm/wasm/jsbridge"
 )
-
-// tabHandoff is how long a new page waits for another tab to hand over its session (the JS
-// bundle waits as long).
-const tabHandoff = 100 * time.Millisecond
 
 func newInBrowser(cfg Config) (*Client, error) {
 	b, err := jsbridge.NewGoBridge()
@@ -26,7 +20,7 @@ func newInBrowser(cfg Config) (*Client, error) {
 	}
 	deps := core.Deps{HTTP: jsbridge.NewFetchDoer(b), Store: store, Verify: b.WebCryptoVerify, Rand: jsbridge.CryptoRand{B: b}}
 	// Messages from other tabs wait until the client exists. The channel name is the JS bundle's,
-	// so Go and JS clients of one issuer and client id on one origin share a session and refresh.
+	// so Go and JS clients of one issuer and client id on one origin share the logout signal.
 	var cc *core.Client
 	ready := make(chan struct{})
 	tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
@@ -47,12 +41,7 @@ func newInBrowser(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	go func() {
-		defer close(restored)
-		if tabs != nil {
-			cc.RestoreFromTabs(context.Background(), tabHandoff)
-		}
-	}()
+	close(restored) // no session crosses tabs any more: no start-up handoff to wait for
 	return c, nil
 }
 
