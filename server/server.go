@@ -63,6 +63,14 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 
 	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
+	if c.DPoPNonce {
+		if _, err := dpop.nonce.set(true); err != nil {
+			return nil, err
+		}
+		if _, err := api.nonce.set(true); err != nil {
+			return nil, err
+		}
+	}
 	app := http.NewServeMux()
 	app.Handle("/config.json", configHandler(c))
 	app.HandleFunc("/api/me", api.me)
@@ -115,8 +123,11 @@ func (s *devServer) printBanner(w io.Writer, appAddr, opAddr net.Addr) {
   user:         %s
   password:     %s
   token TTL:    %s
+  SSO session:  %s (cookie %s on the issuer origin)
+  DPoP:         ES256 proofs accepted at the token endpoint and /api/me; nonces %s
   test hooks:   %s
-`, c.AppOrigin, appAddr, c.Issuer, opAddr, clientID, c.RedirectURI(), demoUser, demoPassword, c.AccessTokenTTL, hooks)
+`, c.AppOrigin, appAddr, c.Issuer, opAddr, clientID, c.RedirectURI(), demoUser, demoPassword, c.AccessTokenTTL,
+		c.SSOTTL, ssoCookieName, onOff(c.DPoPNonce), hooks)
 	for _, p := range []string{filepath.Join(c.Root, "demo", "index.html"), filepath.Join(c.Root, "js", "dist", "pkce-wasm.js")} {
 		if _, err := os.Stat(p); err != nil {
 			fmt.Fprintf(w, "  warning:      %s not found (run from the repo root, set -root, or build the bundle)\n", p)
@@ -148,3 +159,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func onOff(b bool) string {
+	if b {
+		return "required"
+	}
+	return "off"
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -191,5 +192,35 @@ func TestSSOSessionExpires(t *testing.T) {
 	}
 	if loc := location(t, e.do(t, req), http.StatusFound); loc.Query().Get("error") != "login_required" {
 		t.Errorf("prompt=none after the SSO TTL: %s, want login_required", loc.Redacted())
+	}
+}
+
+func TestParseFlagsSSOAndDPoP(t *testing.T) {
+	f, err := parseFlags([]string{"-sso-ttl", "90s", "-dpop-nonce"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ssoTTL != 90*time.Second || !f.dpopNonce {
+		t.Errorf("flags not parsed: %+v", f)
+	}
+	if f, _ := parseFlags(nil, io.Discard); f.ssoTTL != defaultSSOTTL || f.dpopNonce {
+		t.Errorf("defaults: sso-ttl %s, dpop-nonce %v", f.ssoTTL, f.dpopNonce)
+	}
+	if _, err := parseFlags([]string{"-sso-ttl", "0s"}, io.Discard); err == nil {
+		t.Error("zero -sso-ttl accepted")
+	}
+}
+
+func TestDPoPNonceFlag(t *testing.T) {
+	e := startServer(t, func(c *Config) { c.DPoPNonce = true })
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		var st struct {
+			On    bool   `json:"on"`
+			Nonce string `json:"nonce"`
+		}
+		decodeJSON(t, e.get(t, origin+"/__test/dpop-nonce", nil), &st)
+		if !st.On || st.Nonce == "" {
+			t.Errorf("%s: nonce mode %+v, want on", origin, st)
+		}
 	}
 }
