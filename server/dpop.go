@@ -46,6 +46,15 @@ type dpopError struct {
 
 func (e *dpopError) Error() string { return e.code + ": " + e.description }
 
+// asDPoPError is err as a *dpopError (any other error counts as an invalid proof).
+func asDPoPError(err error) *dpopError {
+	var de *dpopError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &dpopError{code: dpopErrInvalidProof, description: "the proof is invalid"}
+}
+
 func invalidProof(format string, args ...any) error {
 	return &dpopError{code: dpopErrInvalidProof, description: fmt.Sprintf(format, args...)}
 }
