@@ -81,7 +81,10 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
-		app.Handle("/__test/reset", s.misbehave.withReset(withIssuedReset(s.issued, s.stats.handler())))
+		app.Handle("/__test/reset", s.misbehave.withReset(alsoOnReset(s.stats.handler(),
+			s.issued.reset, s.sso.clear,
+			func() { _, _ = dpop.nonce.set(c.DPoPNonce) },
+			func() { _, _ = api.nonce.set(c.DPoPNonce) })))
 		app.Handle("/__test/misbehave", s.misbehave.handler())
 		app.HandleFunc("/api/redirect", crossOriginRedirect)
 	}

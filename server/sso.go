@@ -85,6 +85,13 @@ func (s *ssoStore) delete(id string) {
 	delete(s.sessions, id)
 }
 
+// clear ends every session (POST /__test/reset).
+func (s *ssoStore) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
 // len is the number of stored sessions (tests).
 func (s *ssoStore) len() int {
 	s.mu.Lock()

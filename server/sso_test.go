@@ -224,3 +224,31 @@ func TestDPoPNonceFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestResetEndsSSOAndDPoPNonces(t *testing.T) {
+	e := startServer(t, nil)
+	b := e.withJar(t)
+	b.signIn(t)
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, origin+"/__test/dpop-nonce?on=1", nil)
+		if res := e.do(t, req); res.StatusCode != http.StatusOK {
+			t.Fatalf("%s nonce on: %d", origin, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.cfg.AppOrigin+"/__test/reset", nil)
+	if res := e.do(t, req); res.StatusCode != http.StatusOK {
+		t.Fatalf("reset: %d", res.StatusCode)
+	}
+	if q, _, _ := b.authorizeWith(t, url.Values{"prompt": {"none"}}); q == nil || q.Get("error") != "login_required" {
+		t.Errorf("prompt=none after /__test/reset: %v, want login_required", q)
+	}
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		var st struct {
+			On bool `json:"on"`
+		}
+		decodeJSON(t, e.get(t, origin+"/__test/dpop-nonce", nil), &st)
+		if st.On {
+			t.Errorf("%s: nonce mode still on after /__test/reset", origin)
+		}
+	}
+}
