@@ -58,6 +58,8 @@ func newDevServer(c Config) (*devServer, error) {
 		opMux.Handle("/__test/issued", s.issued.handler())
 		opMux.Handle("/__test/issued/", s.issued.handler())
 		opMux.Handle("/__test/dpop-nonce", nonceHook(dpop.nonce))
+		opMux.Handle("/__test/sso", s.sso.handler())
+		opMux.Handle("/__test/sso/", s.sso.handler())
 		opMux.Handle("/", opH)
 		opH = opMux
 	}

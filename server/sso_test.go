@@ -131,6 +131,13 @@ func TestSSOSession(t *testing.T) {
 	if e.srv.sso.len() != 1 {
 		t.Fatalf("%d SSO sessions stored, want 1", e.srv.sso.len())
 	}
+	var before struct {
+		Sessions int `json:"sessions"`
+	}
+	decodeJSON(t, e.get(t, e.cfg.Issuer+"/__test/sso", nil), &before)
+	if before.Sessions != 1 {
+		t.Errorf("/__test/sso reports %d sessions, want 1", before.Sessions)
+	}
 	lq := url.Values{"client_id": {clientID}, "post_logout_redirect_uri": {e.cfg.PostLogoutRedirectURI()}, "state": {"bye"}}
 	res = b.get(t, e.cfg.Issuer+"/end_session?"+lq.Encode(), nil)
 	if loc := location(t, res, http.StatusFound); loc.String() != e.cfg.PostLogoutRedirectURI()+"?state=bye" {
@@ -141,6 +148,13 @@ func TestSSOSession(t *testing.T) {
 	}
 	if n := e.srv.sso.len(); n != 0 {
 		t.Errorf("%d SSO sessions stored after logout, want 0", n)
+	}
+	var hook struct {
+		Sessions int `json:"sessions"`
+	}
+	decodeJSON(t, e.get(t, e.cfg.Issuer+"/__test/sso", nil), &hook)
+	if hook.Sessions != 0 {
+		t.Errorf("/__test/sso reports %d sessions after logout", hook.Sessions)
 	}
 	// The user's tokens for the client are gone too.
 	if _, err := e.oauth2Config().TokenSource(e.ctx(t), &oauth2.Token{RefreshToken: tok1.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
@@ -238,6 +252,15 @@ func TestResetEndsSSOAndDPoPNonces(t *testing.T) {
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.cfg.AppOrigin+"/__test/reset", nil)
 	if res := e.do(t, req); res.StatusCode != http.StatusOK {
 		t.Fatalf("reset: %d", res.StatusCode)
+	}
+	if n := e.srv.sso.len(); n != 0 {
+		t.Errorf("%d SSO sessions after /__test/reset", n)
+	}
+	// POST /__test/sso/reset on the OP origin does the same.
+	b.signIn(t)
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, e.cfg.Issuer+"/__test/sso/reset", nil)
+	if res := e.do(t, req); res.StatusCode != http.StatusOK {
+		t.Fatalf("sso reset: %d", res.StatusCode)
 	}
 	if q, _, _ := b.authorizeWith(t, url.Values{"prompt": {"none"}}); q == nil || q.Get("error") != "login_required" {
 		t.Errorf("prompt=none after /__test/reset: %v, want login_required", q)
