@@ -114,6 +114,10 @@ func TestDPoPAPI(t *testing.T) {
 		t.Errorf("/api/flaky with DPoP: %d", res.StatusCode)
 	}
 	wantDPoPChallenge(t, e.callAPIWith(t, "/api/flaky?id=dpop2&fail=0", "Bearer", at), "invalid_token")
+	res = e.callAPIWith(t, "/api/forbidden?id=dpop3", "DPoP", at, a.proof(t, proofSpec{htm: "GET", htu: e.cfg.AppOrigin + "/api/forbidden", accessToken: at}))
+	if got := res.Header.Get("WWW-Authenticate"); res.StatusCode != http.StatusForbidden || !strings.HasPrefix(got, "DPoP ") || !strings.Contains(got, `error="insufficient_scope"`) {
+		t.Errorf("/api/forbidden with DPoP: %d, WWW-Authenticate %q", res.StatusCode, got)
+	}
 
 	// CORS: the app origin may send DPoP and read DPoP-Nonce and WWW-Authenticate.
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodOptions, e.cfg.AppOrigin+"/api/me", nil)
