@@ -24,6 +24,7 @@ let methods = [];
 const waiters = new Map(); // state → [{resolve, reject}]: logins started in a tab, finished in a popup or iframe
 const aborts = new Map(); // port → Map(id → AbortController)
 let streamTransfer = null; // can a ReadableStream be transferred here? (WebKit: no)
+let loggingOut = null; // the port whose logout is under way: the other tabs hear "other_tab"
 
 // Listeners go on synchronously, before any await: a message that arrives while a module worker
 // has no listener is dropped.
@@ -98,7 +99,13 @@ async function start(config) {
   const bridge = await loadBridge(wasmUrl);
   const host = {
     store: idbStore(),
-    emit: (name, detail) => broadcast({ t: "event", name, detail }),
+    emit: (name, detail) => {
+      if (name === "signedOut" && detail && detail.reason === "logout" && loggingOut) {
+        for (const p of ports) post(p, { t: "event", name, detail: { ...detail, reason: p === loggingOut ? "logout" : "other_tab" } });
+        return;
+      }
+      broadcast({ t: "event", name, detail });
+    },
     shared: SHARED,
   };
   const c = await bridge.create(options, host);
@@ -128,6 +135,13 @@ async function call(port, id, method, args) {
           throw err;
         }
       }
+      case "logout":
+        loggingOut = port;
+        try {
+          return reply(await c.logout(args[0]));
+        } finally {
+          loggingOut = null;
+        }
       default:
         if (typeof c[method] !== "function") throw { code: "invalid_request", description: `${method} is not enabled` };
         return reply(await c[method](...args.slice(0, 1)));
