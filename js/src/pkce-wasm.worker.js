@@ -85,7 +85,10 @@ async function init(port, m) {
     if ((await workerName(config)) !== globalThis.name) {
       throw { code: "invalid_config", description: "the configuration does not match this worker's name" };
     }
-    if (!client) client = start(config);
+    if (!client) {
+      client = start(config);
+      client.catch(() => { client = null; }); // a failed start (e.g. the WASM did not load) may be retried
+    }
     await client;
     initialized.add(port);
     post(port, { t: "ready", methods });

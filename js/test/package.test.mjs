@@ -35,6 +35,7 @@ const TEST_TIMEOUT_MS = 60_000;
 const EXPECTED_FILES = [
   "package.json",
   "dist/pkce-wasm.js",
+  "dist/pkce-wasm.worker.js",
   "dist/pkce-wasm.d.ts",
   "dist/wasm_exec.js",
   "dist/pkce.wasm",
@@ -144,19 +145,29 @@ test("npm pack: only what a consumer needs, and every exports target is in it", 
   assert.ok(pkg.sideEffects === undefined || pkg.sideEffects.includes("./dist/wasm_exec.js"), "wasm_exec.js keeps its side effects");
 });
 
+/** The paths the app origin served, from the server's access log lines. */
+function appPaths(log) {
+  return [...log.matchAll(/msg=app method=GET path=(\S+)/g)].map((m) => m[1]);
+}
+
 test("Vite app bundling the tarball: sign in at the OP, back signed in, /api/me → 200", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { page } = s;
+    const mark = server.mark();
     const { claims } = await signIn(s, server);
     await page.click("#call-api");
     await page.locator('#api-result[data-status="200"]').waitFor();
     const body = JSON.parse(await page.locator("#api-result").textContent());
     assert.equal(body.sub, claims.sub, "/api/me answers for the signed-in user");
 
-    // The WASM came from Vite's hashed asset, not from the dev server's /pkce/.
-    const wasm = s.requests.filter((r) => new URL(r.url).pathname.endsWith(".wasm")).map((r) => new URL(r.url).pathname);
+    // The worker and the WASM came from Vite's hashed assets, not from the dev server's /pkce/
+    // (the worker fetches the WASM: read the server's access log, not the page's requests).
+    const served = appPaths(server.logSince(mark));
+    const wasm = served.filter((p) => p.endsWith(".wasm"));
     assert.ok(wasm.length > 0 && wasm.every((p) => /^\/assets\/pkce-[\w-]+\.wasm$/.test(p)), `wasm requests: ${wasm}`);
-    assert.ok(!s.requests.some((r) => new URL(r.url).pathname.startsWith("/pkce/")), "nothing loaded from /pkce/");
+    const worker = served.filter((p) => /worker/.test(p));
+    assert.ok(worker.length > 0 && worker.every((p) => /^\/assets\/pkce-wasm\.worker-[\w-]+\.js$/.test(p)), `worker requests: ${worker}`);
+    assert.ok(!served.some((p) => p.startsWith("/pkce/")), `nothing loaded from /pkce/: ${served}`);
     assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
   }),
 );
@@ -164,21 +175,25 @@ test("Vite app bundling the tarball: sign in at the OP, back signed in, /api/me 
 test("IIFE: <script src=/pkce/pkce-wasm.iife.js> finds pkce.wasm next to it and reaches the OP login", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { page } = s;
-    const wasmResponse = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(".wasm"));
+    const mark = server.mark();
     await page.goto(`${server.appOrigin}/iife/`);
     await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
     assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, "no error while loading");
     assert.equal(await page.evaluate(() => document.body.dataset.badConfig), "invalid_config", "rejects with PkceWasm.PkceWasmError");
     assert.deepEqual(await page.evaluate(() => Object.keys(window.PkceWasm).sort()), ["PkceWasmError", "create", "isCallback"]);
 
-    // Resolved against the script's URL (/pkce/), not the page's (/iife/); served precompressed,
-    // with the type instantiateStreaming needs.
-    const res = await wasmResponse;
-    assert.equal(new URL(res.url()).pathname, "/pkce/pkce.wasm");
-    const h = await res.allHeaders();
+    // The worker and the WASM resolved against the script's URL (/pkce/), not the page's (/iife/)
+    // (the worker fetches the WASM: read the server's access log); served precompressed, with the
+    // type instantiateStreaming needs.
+    const served = appPaths(server.logSince(mark));
+    assert.ok(served.includes("/pkce/pkce-wasm.worker.js"), `the worker came from /pkce/: ${served}`);
+    assert.ok(served.includes("/pkce/pkce.wasm"), `pkce.wasm came from /pkce/: ${served}`);
+    const res = await fetch(`${server.appOrigin}/pkce/pkce.wasm`, { headers: { "Accept-Encoding": "br, gzip" } });
+    const h = Object.fromEntries(res.headers);
+    await res.arrayBuffer();
     assert.equal(h["content-type"], "application/wasm");
     assert.ok(["br", "gzip"].includes(h["content-encoding"]), `pkce.wasm Content-Encoding ${h["content-encoding"]}`);
-    t.diagnostic(`pkce.wasm arrived with Content-Encoding ${h["content-encoding"]}`);
+    t.diagnostic(`pkce.wasm is served with Content-Encoding ${h["content-encoding"]}`);
     assert.match(h["etag"] || "", /^"[0-9a-f]{32}"$/);
     assert.equal(h["cache-control"], "no-cache");
     assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
@@ -198,7 +213,9 @@ test("IIFE: <script src=/pkce/pkce-wasm.iife.js> finds pkce.wasm next to it and 
 test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module, a client is created", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { createServer } = await import("vite");
+    const served = []; // what the Vite dev server served (the worker's requests included)
     const dev = await createServer({
+      plugins: [{ name: "record", configureServer(srv) { srv.middlewares.use((req, _res, next) => { served.push(req.url.split("?")[0]); next(); }); } }],
       root: app,
       configFile: false,
       logLevel: "warn",
@@ -214,8 +231,8 @@ test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module,
       await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
       assert.equal(await page.locator("#error").getAttribute("data-code"), "", await page.locator("#error").textContent());
       await page.locator('#status[data-state="signed-out"]').waitFor();
-      const wasm = s.requests.filter((r) => new URL(r.url).pathname.endsWith(".wasm")).map((r) => new URL(r.url).pathname);
-      assert.deepEqual(wasm, ["/node_modules/pkce-wasm/dist/pkce.wasm"]);
+      const wasm = served.filter((p) => p.endsWith(".wasm"));
+      assert.deepEqual([...new Set(wasm)], ["/node_modules/pkce-wasm/dist/pkce.wasm"]);
     } finally {
       await dev.close();
     }
