@@ -232,6 +232,8 @@ test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module,
 // <AuthProvider> inside <StrictMode> (built in development mode: effects run twice) and signs in.
 // It has its own dev server (PACKAGE_REACT_APP_PORT / PACKAGE_REACT_OP_PORT, 18382/19392) whose
 // root's demo/ is the React build, so that /callback, the registered redirect URI, serves it.
+import { PASSWORD, USERNAME } from "./harness.mjs";
+
 const REACT_APP_PORT = Number(process.env.PACKAGE_REACT_APP_PORT || 18382);
 const REACT_OP_PORT = Number(process.env.PACKAGE_REACT_OP_PORT || 19392);
 
@@ -290,6 +292,24 @@ test("React (pkce-wasm/react) in StrictMode, Vite-built: callback handled once, 
     await page.click("#logout");
     await backHome;
     await page.locator('#status[data-state="signed-out"]').waitFor();
+
+    // loginPopup: the popup's own AuthProvider hands the callback to the worker and closes (no
+    // second exchange, no navigation of the opener); the opener's state turns signed-in.
+    const popupPromise = page.waitForEvent("popup");
+    await page.click("#login-popup");
+    const popup = await popupPromise;
+    popup.on("console", (m) => s.consoleLines.push(`[popup console.${m.type()}] ${m.text()}`));
+    popup.on("pageerror", (e) => s.consoleLines.push(`[popup pageerror] ${e.stack || e.message}`));
+    await popup.locator("#username").waitFor();
+    await popup.fill("#username", USERNAME);
+    await popup.fill("#password", PASSWORD);
+    await Promise.all([popup.waitForEvent("close"), popup.click("#sign-in")]);
+    await page.locator('#status[data-state="signed-in"]').waitFor();
+    assert.equal(await page.locator("#error").getAttribute("data-code"), "");
+    assert.equal(new URL(page.url()).pathname, "/", "the opener stayed where it was");
+    assert.equal((await reactServer.stats()).grants?.authorization_code, 2, "one more code exchange for the popup login");
+    const html2 = await page.evaluate(() => document.documentElement.outerHTML);
+    for (const tok of await reactServer.issued()) assert.ok(!html2.includes(tok.value), `the ${tok.kind} is not in the DOM`);
   } catch (err) {
     console.error(`\n===== ${t.name} failed =====\n${s.diagnostics()}\n--- server log (this test) ---\n${reactServer.logSince(mark) || "(empty)"}\n===== end =====\n`);
     throw err;
