@@ -103,10 +103,16 @@ export function AuthProvider({ options, onCallback, children }) {
       }
     }
 
+    const created = clientFor(key, optionsRef.current);
+    // The callback belongs to the page load, not to this mount: the first effect run starts it
+    // (even if StrictMode unmounts that run meanwhile), any other run joins it (callbackOnce).
+    const handled = PkceWasm.isCallback(initialHref) ? created.then((c) => callbackOnce(c, initialHref, onCallbackRef.current)) : null;
+    if (handled) handled.catch(() => {}); // reported below by the run that is still mounted
+
     (async () => {
       let c;
       try {
-        c = await clientFor(key, optionsRef.current);
+        c = await created;
       } catch (err) {
         if (active) setState({ isLoading: false, isAuthenticated: false, user: null, error: asError(err) });
         return;
@@ -123,9 +129,9 @@ export function AuthProvider({ options, onCallback, children }) {
         }),
       );
       let error = null;
-      if (PkceWasm.isCallback(initialHref)) {
+      if (handled) {
         try {
-          await callbackOnce(c, initialHref, onCallbackRef.current);
+          await handled;
         } catch (err) {
           error = asError(err);
         }
