@@ -26,6 +26,9 @@ $(DIST)/%: js/src/%
 	@mkdir -p $(DIST)
 	cp $< $@
 
+# React binding (pkce-wasm/react): plain ESM beside the loader, copied as is.
+bundle: $(DIST)/react.js $(DIST)/react.d.ts
+
 # Classic-script build (window.PkceWasm) for a plain <script src=".../pkce-wasm.iife.js">.
 bundle: $(DIST)/pkce-wasm.iife.js $(DIST)/pkce-wasm.iife.d.ts
 $(DIST)/pkce-wasm.iife.js: js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)/wasm_exec.js

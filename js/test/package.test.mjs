@@ -41,7 +41,12 @@ const EXPECTED_FILES = [
   "dist/pkce.wasm",
   "dist/pkce-wasm.iife.js",
   "dist/pkce-wasm.iife.d.ts",
+  "dist/pkce-wasm.worker.js",
+  "dist/react.js",
+  "dist/react.d.ts",
 ];
+/** Required beside them: the license and the package's README. */
+const REQUIRED_DOCS = ["LICENSE", "README.md"];
 
 let tmp; // everything temporary lives here
 let app; // the scratch Vite project
@@ -125,6 +130,7 @@ async function withSession(t, fn) {
 test("npm pack: only what a consumer needs, and every exports target is in it", async () => {
   const files = pack.files.map((f) => f.path).filter((p) => !/^(README|LICENSE|LICENCE)(\.|$)/i.test(p));
   assert.deepEqual([...files].sort(), [...EXPECTED_FILES].sort(), `tarball files: ${files.join(", ")}`);
+  for (const f of REQUIRED_DOCS) assert.ok(pack.files.some((x) => x.path === f), `${f} is in the tarball (LICENSE: npm's prepack copies ../LICENSE)`);
   console.log(
     `${pack.filename}: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked\n` +
       pack.files.map((f) => `  ${String(f.size).padStart(9)}  ${f.path}`).join("\n"),
@@ -238,3 +244,94 @@ test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module,
     }
   }),
 );
+
+// pkce-wasm/react: a scratch Vite app that installs the tarball with react and react-dom, renders an
+// <AuthProvider> inside <StrictMode> (built in development mode: effects run twice) and signs in.
+// It has its own dev server (PACKAGE_REACT_APP_PORT / PACKAGE_REACT_OP_PORT, 18382/19392) whose
+// root's demo/ is the React build, so that /callback, the registered redirect URI, serves it.
+import { PASSWORD, USERNAME } from "./harness.mjs";
+
+const REACT_APP_PORT = Number(process.env.PACKAGE_REACT_APP_PORT || 18382);
+const REACT_OP_PORT = Number(process.env.PACKAGE_REACT_OP_PORT || 19392);
+
+test("React (pkce-wasm/react) in StrictMode, Vite-built: callback handled once, signed in, API 200, no token in the DOM", { timeout: 180_000 }, async (t) => {
+  const reactApp = path.join(tmp, "react-app");
+  await cp(path.join(FIXTURES, "vite-react-app"), reactApp, { recursive: true });
+  await writeFile(path.join(reactApp, "package.json"), JSON.stringify({ name: "scratch-react-app", private: true, type: "module" }));
+  // The React versions js/ itself installed (in npm's cache already: no registry access needed).
+  const version = async (name) => JSON.parse(await readFile(path.join(JS_DIR, "node_modules", name, "package.json"), "utf8")).version;
+  const deps = [tarball, `react@${await version("react")}`, `react-dom@${await version("react-dom")}`];
+  await npm(["install", ...deps, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], reactApp);
+
+  const root = path.join(tmp, "react-root");
+  await mkdir(path.join(root, "js", "dist"), { recursive: true });
+  const { build } = await import("vite");
+  await build({
+    root: reactApp,
+    configFile: false,
+    logLevel: "warn",
+    mode: "development",
+    define: { "process.env.NODE_ENV": JSON.stringify("development") }, // React's development build: StrictMode double-invokes
+    build: { outDir: path.join(root, "demo"), emptyOutDir: true, minify: false },
+  });
+
+  const reactServer = await startServer({ appPort: REACT_APP_PORT, opPort: REACT_OP_PORT, extraArgs: ["-root", root] });
+  const mark = reactServer.mark();
+  const s = await newSession(browser, reactServer);
+  try {
+    const { page } = s;
+    // signIn: the OP's login form, back on /callback, #status signed-in, no #error, and exactly one
+    // authorization_code grant at the OP.
+    const { claims } = await signIn(s, reactServer);
+    assert.equal(await page.evaluate(() => window.__effectRuns), 2, "StrictMode ran the effects twice");
+    assert.equal(new URL(page.url()).pathname, "/", "replaced /callback with the returnTo");
+    assert.equal(new URL(page.url()).search, "", "no code or state left in the URL");
+    assert.match(await page.locator("#status").textContent(), new RegExp(`Signed in as ${claims.name || claims.sub}`));
+    assert.equal(await page.locator("#error").getAttribute("data-code"), "", "no error (no state_mismatch from a second callback run)");
+    const stats = await reactServer.stats();
+    assert.equal(stats.grants?.authorization_code, 1, `one code exchange: ${JSON.stringify(stats.grants)}`);
+
+    await page.click("#call-api");
+    await page.locator('#api-result[data-status="200"]').waitFor();
+    assert.equal(JSON.parse(await page.locator("#api-result").textContent()).sub, claims.sub, "/api/me answers for the signed-in user");
+    const api = await reactServer.apiRequests();
+    assert.ok(api.some((r) => r.path === "/api/me" && /^Bearer /.test(r.authorization || "")), `API requests: ${JSON.stringify(api.map((r) => r.path))}`);
+
+    // The hook's state is rendered (#claims, #state): no token the OP issued is anywhere in the page.
+    const html = await page.evaluate(() => document.documentElement.outerHTML);
+    const issued = await reactServer.issued();
+    assert.ok(issued.length >= 2, `the OP issued tokens: ${issued.map((x) => x.kind)}`);
+    for (const tok of issued) assert.ok(!html.includes(tok.value), `the ${tok.kind} is not in the DOM`);
+    assert.ok(!s.consoleLines.some((l) => /pageerror|state_mismatch/.test(l)), s.consoleLines.join("\n"));
+
+    // Sign out: RP-initiated logout at the OP, back at / signed out.
+    const backHome = page.waitForURL((u) => u.origin === reactServer.appOrigin && u.pathname === "/" && u.search === "");
+    await page.click("#logout");
+    await backHome;
+    await page.locator('#status[data-state="signed-out"]').waitFor();
+
+    // loginPopup: the popup's own AuthProvider hands the callback to the worker and closes (no
+    // second exchange, no navigation of the opener); the opener's state turns signed-in.
+    const popupPromise = page.waitForEvent("popup");
+    await page.click("#login-popup");
+    const popup = await popupPromise;
+    popup.on("console", (m) => s.consoleLines.push(`[popup console.${m.type()}] ${m.text()}`));
+    popup.on("pageerror", (e) => s.consoleLines.push(`[popup pageerror] ${e.stack || e.message}`));
+    await popup.locator("#username").waitFor();
+    await popup.fill("#username", USERNAME);
+    await popup.fill("#password", PASSWORD);
+    await Promise.all([popup.waitForEvent("close"), popup.click("#sign-in")]);
+    await page.locator('#status[data-state="signed-in"]').waitFor();
+    assert.equal(await page.locator("#error").getAttribute("data-code"), "");
+    assert.equal(new URL(page.url()).pathname, "/", "the opener stayed where it was");
+    assert.equal((await reactServer.stats()).grants?.authorization_code, 2, "one more code exchange for the popup login");
+    const html2 = await page.evaluate(() => document.documentElement.outerHTML);
+    for (const tok of await reactServer.issued()) assert.ok(!html2.includes(tok.value), `the ${tok.kind} is not in the DOM`);
+  } catch (err) {
+    console.error(`\n===== ${t.name} failed =====\n${s.diagnostics()}\n--- server log (this test) ---\n${reactServer.logSince(mark) || "(empty)"}\n===== end =====\n`);
+    throw err;
+  } finally {
+    await s.context.close().catch(() => {});
+    await reactServer.stop();
+  }
+});
