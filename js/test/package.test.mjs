@@ -41,7 +41,6 @@ const EXPECTED_FILES = [
   "dist/pkce.wasm",
   "dist/pkce-wasm.iife.js",
   "dist/pkce-wasm.iife.d.ts",
-  "dist/pkce-wasm.worker.js",
   "dist/react.js",
   "dist/react.d.ts",
 ];
