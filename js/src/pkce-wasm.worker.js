@@ -69,7 +69,7 @@ async function onMessage(port, m) {
     }
     case "call":
       if (!Number.isSafeInteger(m.id)) return;
-      if (!initialized.has(port)) return post(port, { t: "result", id: m.id, error: { code: "invalid_request", description: "init first" } });
+      if (!initialized.has(port)) return post(port, { t: "result", id: m.id, error: { code: "invalid_config", description: "init first" } });
       return call(port, m.id, m.method, m.args);
   }
 }
@@ -120,7 +120,7 @@ async function call(port, id, method, args) {
   const reply = (value, transfer) => post(port, { t: "result", id, value }, transfer);
   const fail = (err) => post(port, { t: "result", id, error: fromError(err) });
   try {
-    if (!METHODS.includes(method) || !Array.isArray(args)) throw { code: "invalid_request", description: "unknown command" };
+    if (!METHODS.includes(method) || !Array.isArray(args)) throw { code: "invalid_config", description: "unknown command" };
     const c = await client;
     switch (method) {
       case "fetch":
@@ -146,7 +146,7 @@ async function call(port, id, method, args) {
           loggingOut = null;
         }
       default:
-        if (typeof c[method] !== "function") throw { code: "invalid_request", description: `${method} is not enabled` };
+        if (typeof c[method] !== "function") throw { code: "invalid_config", description: `${method} is not enabled` };
         return reply(await c[method](...args.slice(0, 1)));
     }
   } catch (err) {
@@ -162,7 +162,7 @@ function settle(state, fn) {
 }
 
 function awaitCallback(state, timeoutMs) {
-  if (typeof state !== "string" || !state) return Promise.reject({ code: "invalid_request", description: "awaitCallback needs a state" });
+  if (typeof state !== "string" || !state) return Promise.reject({ code: "invalid_config", description: "awaitCallback needs a state" });
   const ms = Math.min(Number(timeoutMs) || MAX_WAIT_MS, MAX_WAIT_MS);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -183,7 +183,7 @@ function awaitCallback(state, timeoutMs) {
 const FETCH_INIT = ["method", "credentials", "cache", "redirect", "mode", "referrerPolicy", "integrity", "keepalive"];
 
 async function proxyFetch(port, id, c, r) {
-  if (!r || typeof r !== "object" || typeof r.url !== "string") throw { code: "invalid_request", description: "fetch needs a request" };
+  if (!r || typeof r !== "object" || typeof r.url !== "string") throw { code: "invalid_config", description: "fetch needs a request" };
   const init = { headers: Array.isArray(r.headers) ? r.headers : [] };
   for (const k of FETCH_INIT) if (r[k] !== undefined && r[k] !== "") init[k] = r[k];
   if (r.body instanceof ArrayBuffer) init.body = r.body;

@@ -128,7 +128,7 @@ iso("injected scripts see no token in worker mode (SharedWorker): sign-in, API, 
   assert.ok(spy.seen.length > 100, `the hooks recorded what the page did (${spy.seen.length} lines)`);
 
   const r = attacker.results;
-  assert.equal(r.callBeforeInit.error?.code, "invalid_request", "commands before init are refused");
+  assert.equal(r.callBeforeInit.error?.code, "invalid_config", "commands before init are refused");
   assert.equal(r.widened.t, "initError", "a port cannot widen the worker's configuration");
   assert.equal(r.init.t, "ready", "a same-origin page can connect with the app's configuration");
   assert.ok(r.getAccessToken.error, "getAccessToken is not served without exposeAccessToken");

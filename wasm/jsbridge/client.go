@@ -13,8 +13,9 @@ import (
 
 // configKeys are the options create accepts; anything else is a typo we report.
 // Page-only options (isolation, workerUrl, wasmUrl) are taken out by the loader before this.
-var configKeys = []string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
-	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken"}
+var configKeys = append([]string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
+	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken"},
+	authOptionKeys...)
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
 // every member so that mistakes fail at create with invalid_config.
@@ -74,6 +75,11 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 		on, _ := v.Bool()
 		c.NoAutoRefresh = !on
 	}
+	ao, err := b.readAuthOptions(o)
+	if err != nil {
+		return c, err
+	}
+	c.Audience, c.Resource, c.MaxAge, c.ACRValues, c.ExtraParams = ao.Audience, ao.Resource, ao.MaxAge, ao.ACRValues, ao.ExtraParams
 	ro, err := o.Get("resourceOrigins")
 	if err != nil {
 		return c, err
@@ -279,6 +285,11 @@ func (b *Bridge) beginLogin(ctx context.Context, c *core.Client, o safejs.Value)
 			return nil, err
 		}
 	}
+	ao, err := b.readAuthOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	lo.Audience, lo.Resource, lo.MaxAge, lo.ACRValues, lo.ExtraParams = ao.Audience, ao.Resource, ao.MaxAge, ao.ACRValues, ao.ExtraParams
 	u, err := c.BeginLogin(ctx, lo)
 	if err != nil {
 		return nil, err
