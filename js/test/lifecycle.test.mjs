@@ -30,7 +30,7 @@ import {
   startServer,
   waitForNavigationRequest,
   waitReady,
-} from "./harness.mjs";
+} from "./playwright-harness.mjs";
 
 const TEST_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 20_000;
