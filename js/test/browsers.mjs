@@ -13,7 +13,8 @@
 //             .waitForFunction(fn, arg, {timeout, polling})  resolves to fn's truthy (JSON) value
 //             .waitForURL(predicate(URL) | string, {timeout})
 //             .waitForSelector(sel, {state: "attached"|"visible"|"hidden"|"detached", timeout})
-//             .click(sel)  (a real click: it counts as a user gesture, e.g. for window.open)
+//             .click(sel)  (a real click, in the tab brought to the front: it counts as a user
+//                          gesture, e.g. for window.open)
 //             .fill(sel, value), .textContent(sel), .getAttribute(sel, name), .isVisible(sel),
 //             .count(sel), .content(), .close(), .isClosed()
 //
@@ -218,6 +219,9 @@ class PuppeteerPage extends BasePage {
   }
   async click(sel) {
     await this.waitForSelector(sel, { state: "visible" });
+    // puppeteer's click waits for the element to be in the viewport (IntersectionObserver), which
+    // never reports in a background tab: bring the tab to the front first, as a user would.
+    await this.p.bringToFront();
     await this.p.click(sel);
   }
   isClosed() {
