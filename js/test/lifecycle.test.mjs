@@ -304,6 +304,10 @@ lifecycle("four tabs: one refresh grant per refresh period for the whole origin,
   assert.ok(SHORT_TTL_MS < 60_000, `premise: short-lived token (${SHORT_TTL})`);
   const period = SHORT_TTL_MS / 2;
   await sleep(Math.max(0, startedAt + 2.5 * period - Date.now())); // past the first token's expiry
+  // Tabs record events from when they are ready (no init scripts over WebDriver): a tab that became
+  // ready after the first refresh hears of the next one. Wait for that, at most 2 more periods.
+  const heardAll = async () => (await Promise.all(tabs.map(events))).every((evs) => evs.some((e) => e.name === "tokenRefreshed"));
+  await until("every tab to hear of a refresh", heardAll, 2 * period).catch(() => {});
   const s1b = await server.stats();
   const opGrants = refreshGrants(s1b) - refreshGrants(s0);
   const tokenPath = server.discovery.token_endpoint;
