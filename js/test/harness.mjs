@@ -31,7 +31,7 @@ import { createHash } from "node:crypto";
 import { describe, before, after } from "node:test";
 import { launchBrowser, selectedBrowsers } from "./browsers.mjs";
 
-export { launchBrowser, selectedBrowsers } from "./browsers.mjs";
+export { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser, selectedBrowsers } from "./browsers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const JS_DIR = path.resolve(here, "..");
