@@ -27,7 +27,7 @@ import {
   withSession as runSession,
 } from "./harness.mjs";
 
-const TEST_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 90_000;
 
 /** Error codes a replayed callback may legitimately report (docs/architecture.md, wasm/core/errors.go). */
 const REPLAY_ERROR_CODES = ["state_mismatch", "invalid_callback"];

@@ -34,7 +34,7 @@ import {
   waitReady,
 } from "./harness.mjs";
 
-const TEST_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 90_000;
 const SHORT_TTL = process.env.LIFECYCLE_SHORT_TTL || "6s";
 const SHORT_TTL_MS = parseTTL(SHORT_TTL);
 const env = (name, def) => Number(process.env[name] || def);
