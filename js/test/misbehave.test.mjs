@@ -12,7 +12,7 @@
 // CHROMIUM_PATH). Each test gets a fresh browser context; the server's stats and case are reset
 // before and after every test. A line per case ("# misbehave {...}") reports what was observed.
 
-import { test, before, after, beforeEach, afterEach } from "node:test";
+import { before, after, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { createPublicKey, verify as cryptoVerify } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +28,9 @@ import {
   startServer,
   waitReady,
   withSession as runSession,
-} from "./harness.mjs";
+  CHROMIUM_SKIP,
+  chromiumTest as test,
+} from "./playwright-harness.mjs";
 
 const TEST_TIMEOUT_MS = 45_000;
 /** How long "no further request" is watched for after the rejection. */
@@ -44,6 +46,7 @@ let paths; // OP endpoint paths, as /__test/stats keys them
 let opJWKS; // the OP's own JWK Set, to check which keys the corrupted ID tokens verify with
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   server = await startServer();
   browser = await launchBrowser();
   const d = server.discovery;
@@ -61,8 +64,8 @@ after(async () => {
   await server?.stop();
 });
 
-beforeEach(() => server.reset());
-afterEach(() => server.reset()); // also ends the case
+beforeEach(() => server?.reset());
+afterEach(() => server?.reset()); // also ends the case
 
 const withSession = (t, fn, opts) => runSession(t, server, browser, fn, opts);
 

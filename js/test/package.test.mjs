@@ -11,7 +11,7 @@
 // the installed package's dist/ plus .br/.gz variants. The same project also runs under
 // `vite dev` (with optimizeDeps.exclude, as the README says) far enough to load the WASM.
 
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { JS_DIR, launchBrowser, newSession, signIn, startServer } from "./harness.mjs";
+import { CHROMIUM_SKIP, JS_DIR, chromiumTest as test, launchBrowser, newSession, signIn, startServer } from "./playwright-harness.mjs";
 
 const run = promisify(execFile);
 const gzip = promisify(zlib.gzip);
@@ -63,6 +63,7 @@ async function npm(args, cwd) {
 }
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   for (const f of EXPECTED_FILES.filter((f) => f.startsWith("dist/"))) {
     if (!existsSync(path.join(JS_DIR, f))) throw new Error(`${f} missing in ${JS_DIR}: run \`make build\` first`);
   }
