@@ -348,7 +348,9 @@ async function createInPage(config, wasmUrl, emit) {
 // ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
 
 const HEARTBEAT_MS = 1000;
-const HEARTBEAT_DEAD_MS = 4000; // a ping unanswered this long: the worker is gone
+// A ping unanswered this long: the worker is gone. Generous, because a worker that is busy (a
+// first WebAssembly compile in WebKit, a long GC) answers late, and a false "lost" signs a tab out.
+const HEARTBEAT_DEAD_MS = 10000;
 const START_TIMEOUT_MS = 30000;
 
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
@@ -404,8 +406,17 @@ class WorkerCore {
   }
 
   beat(conn) {
-    if (!conn.alive) return;
+    if (!conn.alive || !conn.isReady) return; // starting: START_TIMEOUT_MS covers it
     const now = Date.now();
+    // A timer that fires late means this page was throttled or suspended (a background tab): the
+    // worker's answer may still be queued behind it. Ask again rather than call the worker dead.
+    const late = conn.lastBeat && now - conn.lastBeat > 2 * HEARTBEAT_MS;
+    conn.lastBeat = now;
+    if (late) {
+      conn.pingSent = now;
+      conn.port.postMessage({ t: "ping" });
+      return;
+    }
     if (conn.pingSent && now - conn.pingSent > HEARTBEAT_DEAD_MS) {
       this.lost(conn, new PkceWasmError("worker_lost", "the worker stopped answering"));
       return;
