@@ -23,6 +23,12 @@ export interface PkceWasmOptions {
   tabHandoffMs?: number;
   /** Where to load the WASM from. Default: pkce.wasm next to this module. */
   wasmUrl?: string | URL;
+  /**
+   * Bind the tokens to a key with DPoP (RFC 9449): an ES256 key generated non-extractable with
+   * WebCrypto, kept in IndexedDB until logout. The provider must list ES256 in
+   * `dpop_signing_alg_values_supported`, or login rejects with `dpop_unsupported`. Default false.
+   */
+  dpop?: boolean;
 }
 
 export interface LoginOptions {
@@ -102,7 +108,8 @@ export type PkceWasmErrorCode =
   | "invalid_config" | "discovery_failed" | "network_error" | "invalid_callback" | "state_mismatch"
   | "issuer_mismatch" | "invalid_token_response" | "server_error" | "invalid_id_token"
   | "login_required" | "invalid_grant" | "access_denied" | "storage_error" | "invalid_request"
-  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | "invalid_userinfo" | (string & {});
+  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | "invalid_userinfo"
+  | "dpop_unsupported" | "invalid_dpop_nonce" | "invalid_dpop_proof" | "use_dpop_nonce" | (string & {});
 
 export class PkceWasmError extends Error {
   readonly code: PkceWasmErrorCode;
