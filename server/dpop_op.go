@@ -35,6 +35,7 @@ type dpopOP struct {
 
 	// Set by init once the provider exists.
 	tokenPath, tokenURL, authorizePath, discoveryPath string
+	userinfoPath, userinfoURL                         string // dpop_userinfo.go
 
 	mu         sync.Mutex
 	refreshJKT map[string]string // refresh token → the key thumbprint it is bound to
@@ -52,6 +53,8 @@ func (d *dpopOP) init(c Config, p *op.Provider) {
 	d.tokenURL = p.TokenEndpoint().Absolute(c.Issuer)
 	d.authorizePath = p.AuthorizationEndpoint().Relative()
 	d.discoveryPath = "/.well-known/openid-configuration" // op.NewProvider mounts it here
+	d.userinfoPath = p.UserinfoEndpoint().Relative()
+	d.userinfoURL = p.UserinfoEndpoint().Absolute(c.Issuer)
 }
 
 type dpopJKTContextKey struct{}          // the proof key's thumbprint at the token endpoint
@@ -82,6 +85,8 @@ func (d *dpopOP) interceptor(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		case r.URL.Path == d.tokenPath && r.Method == http.MethodPost:
 			d.token(w, r, next)
+		case r.URL.Path == d.userinfoPath && r.Method != http.MethodOptions:
+			d.userinfo(w, r, next)
 		default:
 			next.ServeHTTP(w, r)
 		}
