@@ -213,3 +213,7 @@ func headerString(h safejs.Value, name string) string {
 	s, _ := v.String()
 	return s
 }
+
+// NewDPoPKeys is DPoPKeys for a Go program other than the client (the Chromium benchmark,
+// wasm/internal/dpopbench): store is a host.keys object, or undefined for a memory-only key.
+func NewDPoPKeys(b *Bridge, store safejs.Value) DPoPKeys { return DPoPKeys{b: b, store: store} }
