@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 )
@@ -77,7 +75,6 @@ func JWKThumbprint(jwk map[string]string) (string, error) {
 	default:
 		return "", newError(CodeInternal, "no thumbprint for key type %q", trimForMessage(jwk["kty"]))
 	}
-	sort.Strings(names) // already sorted; kept so the rule is visible
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, n := range names {
@@ -121,11 +118,11 @@ func DPoPHTU(rawURL string) (string, error) {
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
 		port = ""
 	}
-	switch {
-	case port != "":
-		host = net.JoinHostPort(host, port)
-	case strings.Contains(host, ":"):
+	if strings.Contains(host, ":") { // IPv6 literal
 		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
 	}
 	path := u.EscapedPath()
 	if path == "" {
