@@ -33,8 +33,11 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>interop</title><body>
 <script type="module">
 import { PkceWasm } from "/pkce/pkce-wasm.js";
 try {
+  // #page (remembered for this tab across the redirect): the client in the page, not a worker.
+  if (location.hash === "#page") sessionStorage.setItem("isolation", "page");
+  const isolation = sessionStorage.getItem("isolation") || undefined;
   const auth = await PkceWasm.create({ issuer: ${JSON.stringify(ISSUER)}, clientId: ${JSON.stringify(CLIENT_ID)},
-    redirectUri: ${JSON.stringify(REDIRECT)}, scope: "openid", dpop: true });
+    redirectUri: ${JSON.stringify(REDIRECT)}, scope: "openid", dpop: true, isolation });
   window.auth = auth;
   if (PkceWasm.isCallback(location.href)) {
     await auth.handleCallback();
@@ -129,7 +132,7 @@ async function withOP(opts, fn) {
   }
 }
 
-async function signInAndCallUserInfo(t, { nonce }) {
+async function signInAndCallUserInfo(t, { nonce, isolation }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_MS);
@@ -142,7 +145,7 @@ async function signInAndCallUserInfo(t, { nonce }) {
     log.push(`[nav] ${r.url().replace(/([?&](code|state|nonce|code_challenge)=)[^&]*/g, "$1…")}`);
   });
   try {
-    await page.goto(REDIRECT);
+    await page.goto(isolation === "page" ? `${REDIRECT}#page` : REDIRECT);
     await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
     assert.equal(await page.evaluate(() => window.__error), undefined);
     saved.length = 0;
@@ -169,6 +172,17 @@ async function signInAndCallUserInfo(t, { nonce }) {
     // UserInfo is on the same origin, whose nonce the client already has.
     assert.equal(counts.token, nonce ? 2 : 1, "token requests");
     assert.equal(counts.userinfo, 1, "UserInfo requests");
+    const wasmInPage = await page.evaluate(() => performance.getEntriesByType("resource").some((e) => e.name.endsWith("/pkce.wasm")));
+    assert.equal(wasmInPage, isolation === "page", "the WASM runs in the page only with isolation page");
+    if (isolation === "page") {
+      // The page's own key store: one pair, private key not extractable.
+      const keys = await page.evaluate(async () => {
+        const db = await new Promise((res, rej) => { const r = indexedDB.open("pkce-wasm-dpop", 1); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+        const all = await new Promise((res) => { const r = db.transaction("keys").objectStore("keys").getAll(); r.onsuccess = () => res(r.result); });
+        return all.map((p) => p.privateKey.extractable);
+      });
+      assert.deepEqual(keys, [false], "one stored key pair, private key not extractable");
+    }
   } catch (err) {
     t.diagnostic(log.join("\n"));
     throw err;
@@ -182,3 +196,6 @@ test("interop: oidc-provider (DPoP): sign-in with dpop_jkt and a proof, token_ty
 
 test("interop: oidc-provider with required DPoP nonces: the client retries once with the server's nonce", { timeout: 90_000 }, (t) =>
   withOP({ nonce: true }, () => signInAndCallUserInfo(t, { nonce: true })));
+
+test("interop: oidc-provider, client in the page (isolation \"page\"), required nonces", { timeout: 90_000 }, (t) =>
+  withOP({ nonce: true }, () => signInAndCallUserInfo(t, { nonce: true, isolation: "page" })));
