@@ -17,7 +17,8 @@ import (
 //     the request then goes on to zitadel as "Bearer <token>", which verifies the token itself
 //     (signature, expiry, record). cnf.jkt is read from the JWT before that verification: a forged
 //     token fails there, so it gains nothing.
-//   - "Bearer <token>" with a cnf.jkt: refused, 401 invalid_token with a DPoP challenge.
+//   - "Bearer <token>" (or an access_token form parameter) with a cnf.jkt: refused, 401
+//     invalid_token with a DPoP challenge.
 //   - anything else: unchanged.
 //
 // Errors are 401 with `WWW-Authenticate: DPoP …, error="…"` (and DPoP-Nonce in nonce mode, §9).
@@ -28,6 +29,11 @@ func (d *dpopOP) userinfo(w http.ResponseWriter, r *http.Request, next http.Hand
 	}
 	scheme, token, ok := accessToken(r)
 	if !ok {
+		// zitadel also takes access_token as a form parameter (RFC 6750 §2.2): not for bound ones.
+		if err := r.ParseForm(); err == nil && unverifiedCNFJKT(r.Form.Get("access_token")) != "" {
+			userinfoChallenge(w, "invalid_token", "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof")
+			return
+		}
 		next.ServeHTTP(w, r)
 		return
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,9 @@ func TestDPoPUserInfo(t *testing.T) {
 		t.Errorf("userinfo without sub: %v", claims)
 	}
 	wantDPoPChallenge(t, call("Bearer", at), "invalid_token")
+	form, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ui, strings.NewReader("access_token="+at))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	wantDPoPChallenge(t, e.do(t, form), "invalid_token")
 	wantDPoPChallenge(t, call("DPoP", at), dpopErrInvalidProof)
 	wantDPoPChallenge(t, call("DPoP", at, proof(b, "")), dpopErrInvalidProof)
 	wantDPoPChallenge(t, call("DPoP", at, b.proof(t, proofSpec{htm: "GET", htu: e.cfg.AppOrigin + "/api/me", accessToken: at})), dpopErrInvalidProof)
