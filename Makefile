@@ -26,6 +26,9 @@ $(DIST)/%: js/src/%
 	@mkdir -p $(DIST)
 	cp $< $@
 
+# React binding (pkce-wasm/react): plain ESM beside the loader, copied as is.
+bundle: $(DIST)/react.js $(DIST)/react.d.ts
+
 # Classic-script build (window.PkceWasm) for a plain <script src=".../pkce-wasm.iife.js">.
 bundle: $(DIST)/pkce-wasm.iife.js $(DIST)/pkce-wasm.iife.d.ts
 $(DIST)/pkce-wasm.iife.js: js/scripts/build-iife.mjs js/src/pkce-wasm.js $(DIST)/wasm_exec.js
@@ -59,7 +62,7 @@ vet:
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./wasm/...
 
-# Every test: native (race detector), WASM boundary under Node, bundle size, e2e in Chromium.
+# Every test: native (race detector), WASM boundary under Node, bundle size, e2e in the browsers.
 test: deps vet test-go fuzz-short test-wasm size test-e2e
 
 test-go:
@@ -81,7 +84,12 @@ test-wasm:
 	# The core is tested natively (test-go); here the JS boundary runs under Node.
 	$(WASM_ENV) $(GO) test -count=1 -exec="$(GOROOT_WASM)/go_js_wasm_exec" ./wasm/jsbridge/ ./wasm/pkce/
 
-test-e2e: build
+# Browser tests (js/test) in Debian's Chromium, Firefox ESR and WebKitGTK (MiniBrowser under Xvfb):
+# BROWSERS=chromium (comma list) runs a subset; the default is all three. Files that need the
+# browser's own network events (misbehave, package, gowasm) run in Chromium only.
+BROWSERS ?= chromium,firefox,webkit
+export BROWSERS
+test-e2e: deps build
 	cd js && node --test --test-concurrency=1 test/*.test.mjs
 
 size: bundle

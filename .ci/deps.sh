@@ -1,10 +1,31 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for `make test` / `make demo`: npm dev dependencies (npm ci),
-# and Debian's chromium and brotli (apt-get, when running as root). Idempotent and quiet when done.
+# brotli and the browsers of the e2e suite from Debian (apt-get, when running as root): chromium,
+# firefox-esr, and for WebKit webkit2gtk-driver (WebKitWebDriver + MiniBrowser) with xvfb (xvfb-run).
+# BROWSERS (comma list, default chromium,firefox,webkit) limits the browsers installed to the ones
+# that will run. Idempotent and quiet when done. No browser is downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need_apt=()
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+browsers=",${BROWSERS:-chromium,firefox,webkit},"
+browsers=${browsers// /}
+for b in ${browsers//,/ }; do
+  case "$b" in
+    chromium|firefox|webkit) ;;
+    *) echo "deps: unknown browser '$b' in BROWSERS (known: chromium, firefox, webkit)" >&2; exit 1 ;;
+  esac
+done
+# The Chromium-only test files (misbehave, package, gowasm) run only when BROWSERS names chromium.
+if [[ $browsers == *,chromium,* ]]; then
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+fi
+if [[ $browsers == *,firefox,* ]]; then
+  command -v firefox-esr >/dev/null 2>&1 || [ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
+fi
+if [[ $browsers == *,webkit,* ]]; then
+  command -v WebKitWebDriver >/dev/null 2>&1 || need_apt+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb)
+fi
 command -v brotli >/dev/null 2>&1 || need_apt+=(brotli)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

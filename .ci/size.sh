@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make size: raw, gzip -9 and brotli -q 11 bytes of what a page downloads for pkce-wasm (wasm + JS),
+# make size: raw, gzip -9 and brotli -q 11 bytes of what a page downloads for pkce-wasm (wasm, the
+# loader with wasm_exec.js, and the self-contained worker script),
 # beside a hello-world Go WASM built with the same flags in the same run. Fails when the brotli
 # ratio exceeds SIZE_MAX_RATIO (default 2.2).
 set -euo pipefail
@@ -21,12 +22,12 @@ measure() { # files... -> "raw gzip brotli"
   echo "$raw $gz $br"
 }
 read -r hr hg hb < <(measure "$tmp/hello.wasm" "$tmp/hello_exec.js")
-read -r pr pg pb < <(measure "$dist/pkce.wasm" "$dist/wasm_exec.js" "$dist/pkce-wasm.js")
+read -r pr pg pb < <(measure "$dist/pkce.wasm" "$dist/wasm_exec.js" "$dist/pkce-wasm.js" "$dist/pkce-wasm.worker.js")
 read -r wr wg wb < <(measure "$dist/pkce.wasm")
 printf '%-34s %10s %10s %10s\n' "bytes" "raw" "gzip -9" "brotli -q11"
 printf '%-34s %10d %10d %10d\n' "hello-world Go WASM + wasm_exec.js" "$hr" "$hg" "$hb"
 printf '%-34s %10d %10d %10d\n' "pkce-wasm: pkce.wasm" "$wr" "$wg" "$wb"
-printf '%-34s %10d %10d %10d\n' "pkce-wasm: wasm + wasm_exec + loader" "$pr" "$pg" "$pb"
+printf '%-34s %10d %10d %10d\n' "pkce-wasm: wasm+exec+loader+worker" "$pr" "$pg" "$pb"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 printf '%-34s %10s %10s %10s\n' "ratio pkce-wasm / hello" "$(ratio "$pr" "$hr")" "$(ratio "$pg" "$hg")" "$(ratio "$pb" "$hb")"
 if awk -v r="$(ratio "$pb" "$hb")" -v m="$max" 'BEGIN { exit !(r > m) }'; then

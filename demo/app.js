@@ -16,7 +16,7 @@
 // Never log or display a token: only ID-token claims and API responses are shown.
 //
 // Extra client options for experiments and tests come from the query string, e.g.
-// /?autoRefresh=0&tabHandoffMs=0&refreshMarginSeconds=5, and are kept in sessionStorage
+// /?autoRefresh=0&refreshMarginSeconds=5&isolation=page, and are kept in sessionStorage
 // ("pkce-demo.options", options only) so that they survive the round trip to the OP in this tab.
 // Without such parameters the client gets /config.json as it is.
 
@@ -165,7 +165,8 @@ function demoOptions() {
   const out = {};
   if (q.has("autoRefresh")) out.autoRefresh = !["0", "false", "no", "off"].includes(q.get("autoRefresh"));
   if (q.has("dpop")) out.dpop = !["0", "false", "no", "off"].includes(q.get("dpop"));
-  for (const name of ["tabHandoffMs", "refreshMarginSeconds", "clockSkewSeconds"]) {
+  if (["worker", "page"].includes(q.get("isolation"))) out.isolation = q.get("isolation");
+  for (const name of ["refreshMarginSeconds", "clockSkewSeconds"]) {
     if (q.has(name) && q.get(name) !== "" && Number.isFinite(Number(q.get(name)))) out[name] = Number(q.get(name));
   }
   try {

@@ -138,7 +138,7 @@ func (a *protectedAPI) authenticate(w http.ResponseWriter, r *http.Request) (*oi
 		jkt:         jkt,
 	})
 	if err != nil {
-		de := err.(*dpopError)
+		de := asDPoPError(err)
 		slog.InfoContext(r.Context(), "api: DPoP proof rejected", "path", r.URL.Path, "reason", de.description)
 		a.unauthorized(w, schemeDPoP, de.code, de.description)
 		return nil, false
@@ -152,13 +152,25 @@ const (
 )
 
 // unauthorized writes a 401 with a challenge of the given scheme (RFC 6750 §3, RFC 9449 §7.1).
-// description must not contain '"' or '\'.
+// description must not contain a double quote or a backslash.
 func (a *protectedAPI) unauthorized(w http.ResponseWriter, scheme, code, description string) {
-	challenge := `Bearer realm="` + apiRealm + `", error="` + code + `", error_description="` + description + `"`
 	if scheme == schemeDPoP {
-		challenge = `DPoP realm="` + apiRealm + `", algs="` + dpopAlg + `", error="` + code + `", error_description="` + description + `"`
+		writeDPoPChallenge(w, apiRealm, code, description)
+		return
 	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`", error="`+code+`", error_description="`+description+`"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": code, "error_description": description})
+}
+
+// writeDPoPChallenge writes a 401 with a DPoP challenge (RFC 9449 §7.1); realm may be empty.
+func writeDPoPChallenge(w http.ResponseWriter, realm, code, description string) {
+	challenge := `DPoP `
+	if realm != "" {
+		challenge += `realm="` + realm + `", `
+	}
+	challenge += `algs="` + dpopAlg + `", error="` + code + `", error_description="` + description + `"`
 	w.Header().Set("WWW-Authenticate", challenge)
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": code, "error_description": description})
 }
 

@@ -15,6 +15,7 @@ type Config struct {
 	Issuer         string        // e.g. http://localhost:9090: must be the URL the OP listener is reached at
 	AccessTokenTTL time.Duration // lifetime of access and ID tokens
 	SSOTTL         time.Duration // lifetime of the OP's SSO login session (0: defaultSSOTTL)
+	DPoPNonce      bool          // start with DPoP nonces required at the token endpoint and the API
 	TestHooks      bool          // serve /__test/* on the app origin
 	Root           string        // repo root with demo/ and js/dist/
 }

@@ -30,7 +30,7 @@ const (
 	dpopProofType = "dpop+jwt"
 	// dpopAlg is the only proof algorithm accepted (and advertised in discovery).
 	dpopAlg = "ES256"
-	// dpopIATWindow is how far a proof's iat may be from the server's clock (§4.3 step 12, §11.1).
+	// dpopIATWindow is how far a proof's iat may be from the server's clock (§4.3, §11.1).
 	dpopIATWindow = 60 * time.Second
 	// maxDPoPProof bounds the size of a proof (header value).
 	maxDPoPProof = 8 << 10
@@ -45,6 +45,15 @@ type dpopError struct {
 }
 
 func (e *dpopError) Error() string { return e.code + ": " + e.description }
+
+// asDPoPError is err as a *dpopError (any other error counts as an invalid proof).
+func asDPoPError(err error) *dpopError {
+	var de *dpopError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &dpopError{code: dpopErrInvalidProof, description: "the proof is invalid"}
+}
 
 func invalidProof(format string, args ...any) error {
 	return &dpopError{code: dpopErrInvalidProof, description: fmt.Sprintf(format, args...)}
@@ -163,9 +172,8 @@ func (v *dpopVerifier) verify(values []string, want dpopExpect) (*dpopProof, err
 	return &dpopProof{jkt: jkt, claims: claims}, nil
 }
 
-// dpopSingleHeader: §4.3 step 1, "there is not more than one DPoP HTTP request header field"
-// (and, since verify is only called with a proof, exactly one), and §4.3 step 2, its value is a
-// single well-formed JWT.
+// dpopSingleHeader: RFC 9449 §4.3, there is not more than one DPoP request header field (and,
+// since verify is only called for a proof, exactly one), and its value is a single JWT.
 func dpopSingleHeader(values []string) (string, error) {
 	if len(values) != 1 {
 		return "", invalidProof("want exactly one DPoP header, got %d", len(values))
@@ -177,8 +185,8 @@ func dpopSingleHeader(values []string) (string, error) {
 	return raw, nil
 }
 
-// dpopSplitJWS: §4.3 step 2, a JWS in compact serialization (RFC 7515 §7.1): three base64url
-// segments, no unprotected header, no JWE (five segments).
+// dpopSplitJWS: §4.3, the value is a well-formed JWT: a JWS in compact serialization
+// (RFC 7515 §7.1), three base64url segments; no JWE (five segments), no unsigned JWT.
 func dpopSplitJWS(raw string) ([3]string, error) {
 	p := strings.Split(raw, ".")
 	if len(p) != 3 || p[0] == "" || p[1] == "" || p[2] == "" {
@@ -187,8 +195,8 @@ func dpopSplitJWS(raw string) ([3]string, error) {
 	return [3]string{p[0], p[1], p[2]}, nil
 }
 
-// dpopDecodeSegment: §4.3 step 3, the header and the payload are base64url-encoded JSON objects
-// (the claims are typed: a jti that is not a string is refused here).
+// dpopDecodeSegment: §4.3 (a well-formed JWT) and §4.2, the header and the payload are
+// base64url-encoded JSON objects (the claims are typed: a jti that is not a string is refused).
 func dpopDecodeSegment(seg, what string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
@@ -203,7 +211,7 @@ func dpopDecodeSegment(seg, what string, v any) error {
 	return nil
 }
 
-// dpopCheckTyp: §4.3 step 4, the typ header is "dpop+jwt" (§4.2).
+// dpopCheckTyp: §4.3, the typ header is "dpop+jwt" (§4.2).
 func dpopCheckTyp(h dpopHeader) error {
 	if h.Typ != dpopProofType {
 		return invalidProof("typ must be %s", dpopProofType)
@@ -211,7 +219,7 @@ func dpopCheckTyp(h dpopHeader) error {
 	return nil
 }
 
-// dpopCheckAlg: §4.3 step 5, alg is an asymmetric algorithm the server supports, not "none" nor a
+// dpopCheckAlg: §4.3, alg is an asymmetric algorithm the server supports, not "none" nor a
 // MAC (§4.2); here only ES256.
 func dpopCheckAlg(h dpopHeader) error {
 	if h.Alg != dpopAlg {
@@ -224,7 +232,7 @@ func dpopCheckAlg(h dpopHeader) error {
 // §6.4.1).
 var dpopPrivateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
-// dpopPublicKey: §4.3 step 7, the jwk header is a public key (no private members, §4.2) that
+// dpopPublicKey: §4.3, the jwk header is a public key (no private members, §4.2) that
 // fits the alg: an EC P-256 key for ES256.
 func dpopPublicKey(h dpopHeader) (*ecdsa.PublicKey, error) {
 	if len(h.JWK) == 0 {
@@ -250,7 +258,7 @@ func dpopPublicKey(h dpopHeader) (*ecdsa.PublicKey, error) {
 	return key, nil
 }
 
-// dpopCheckSignature: §4.3 step 6, the signature verifies with the jwk header's key: ES256 is
+// dpopCheckSignature: §4.3, the signature verifies with the jwk header's key: ES256 is
 // ECDSA P-256 over SHA-256 of "header.payload", signature R||S of 32 bytes each (RFC 7518 §3.4).
 func dpopCheckSignature(parts [3]string, key *ecdsa.PublicKey) error {
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
@@ -265,7 +273,7 @@ func dpopCheckSignature(parts [3]string, key *ecdsa.PublicKey) error {
 	return nil
 }
 
-// dpopCheckRequiredClaims: §4.3 step 8 (and §4.2), jti, htm, htu and iat are present.
+// dpopCheckRequiredClaims: §4.3, all claims §4.2 requires are present: jti, htm, htu and iat are present.
 func dpopCheckRequiredClaims(c dpopClaims) error {
 	switch {
 	case c.JTI == "":
@@ -280,7 +288,7 @@ func dpopCheckRequiredClaims(c dpopClaims) error {
 	return nil
 }
 
-// dpopCheckHTM: §4.3 step 9, htm is the method of the request.
+// dpopCheckHTM: §4.3, htm is the method of the request.
 func dpopCheckHTM(c dpopClaims, method string) error {
 	if c.HTM != method {
 		return invalidProof("htm does not match the request method")
@@ -288,7 +296,7 @@ func dpopCheckHTM(c dpopClaims, method string) error {
 	return nil
 }
 
-// dpopCheckHTU: §4.3 step 10, htu is the request URI without query and fragment, compared after
+// dpopCheckHTU: §4.3, htu is the request URI without query and fragment, compared after
 // syntax-based and scheme-based normalization (RFC 3986 §6.2.2, §6.2.3).
 func dpopCheckHTU(c dpopClaims, requestURL string) error {
 	got, err := dpopNormalizeURL(c.HTU)
@@ -327,7 +335,7 @@ func dpopNormalizeURL(raw string) (string, error) {
 	return scheme + "://" + host + path, nil
 }
 
-// dpopCheckIAT: §4.3 step 12 (and §11.1), iat is a number within window of now.
+// dpopCheckIAT: §4.3 (and §11.1), iat is a number within window of now.
 func dpopCheckIAT(c dpopClaims, now time.Time, window time.Duration) error {
 	var iat float64
 	if err := json.Unmarshal(c.IAT, &iat); err != nil {
@@ -340,7 +348,7 @@ func dpopCheckIAT(c dpopClaims, now time.Time, window time.Duration) error {
 	return nil
 }
 
-// dpopCheckATH: §4.3 step 13 and §7.1 (resource server), ath is the base64url SHA-256 of the
+// dpopCheckATH: §4.3 and §7.1 (resource server), ath is the base64url SHA-256 of the
 // access token sent with the proof (§4.2).
 func dpopCheckATH(c dpopClaims, accessToken string) error {
 	if c.ATH == "" {
@@ -362,7 +370,7 @@ func dpopThumbprint(key *ecdsa.PublicKey) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
-// dpopCheckJKT: §4.3 step 13 (the key is the one the token is bound to, cnf.jkt of §6.1, checked
+// dpopCheckJKT: §4.3 and §7.1 (the key is the one the token is bound to, cnf.jkt of §6.1, checked
 // by the resource server, §7.1) and §10.1 (the key is the one dpop_jkt named at the
 // authorization endpoint).
 func dpopCheckJKT(got, want string) error {
@@ -372,7 +380,7 @@ func dpopCheckJKT(got, want string) error {
 	return nil
 }
 
-// dpopCheckNonce: §4.3 step 11, when the server requires a nonce the proof carries the one it
+// dpopCheckNonce: §4.3, when the server requires a nonce the proof carries the one it
 // provided; otherwise use_dpop_nonce (§8 authorization server, §9 resource server).
 func dpopCheckNonce(c dpopClaims, want string) error {
 	if want == "" {

@@ -114,6 +114,10 @@ func TestDPoPAPI(t *testing.T) {
 		t.Errorf("/api/flaky with DPoP: %d", res.StatusCode)
 	}
 	wantDPoPChallenge(t, e.callAPIWith(t, "/api/flaky?id=dpop2&fail=0", "Bearer", at), "invalid_token")
+	res = e.callAPIWith(t, "/api/forbidden?id=dpop3", "DPoP", at, a.proof(t, proofSpec{htm: "GET", htu: e.cfg.AppOrigin + "/api/forbidden", accessToken: at}))
+	if got := res.Header.Get("WWW-Authenticate"); res.StatusCode != http.StatusForbidden || !strings.HasPrefix(got, "DPoP ") || !strings.Contains(got, `error="insufficient_scope"`) {
+		t.Errorf("/api/forbidden with DPoP: %d, WWW-Authenticate %q", res.StatusCode, got)
+	}
 
 	// CORS: the app origin may send DPoP and read DPoP-Nonce and WWW-Authenticate.
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodOptions, e.cfg.AppOrigin+"/api/me", nil)
@@ -159,5 +163,36 @@ func TestDPoPAPINonce(t *testing.T) {
 	}
 	if res := e.callAPIWith(t, "/api/me", "DPoP", at, e.apiProof(t, a, at, st.Nonce)); res.StatusCode != http.StatusOK {
 		t.Fatalf("with the nonce: %d %s", res.StatusCode, readBody(t, res))
+	}
+}
+
+func TestDPoPUserinfo(t *testing.T) {
+	e := startServer(t, nil)
+	a, b := newDPoPTestKey(t), newDPoPTestKey(t)
+	at := e.boundToken(t, a)
+	userinfo := e.cfg.Issuer + "/userinfo"
+	proof := func(k *dpopTestKey) string {
+		return k.proof(t, proofSpec{htm: "GET", htu: userinfo, accessToken: at})
+	}
+	res := e.get(t, userinfo, http.Header{"Authorization": {"DPoP " + at}, "DPoP": {proof(a)}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo with DPoP: %d %s", res.StatusCode, readBody(t, res))
+	}
+	var ui map[string]any
+	decodeJSON(t, res, &ui)
+	if ui["sub"] == nil || ui["email"] == nil {
+		t.Errorf("userinfo = %v", ui)
+	}
+	wantDPoPChallenge(t, e.get(t, userinfo, http.Header{"Authorization": {"Bearer " + at}}), "invalid_token")
+	wantDPoPChallenge(t, e.get(t, userinfo, http.Header{"Authorization": {"DPoP " + at}}), dpopErrInvalidProof)
+	wantDPoPChallenge(t, e.get(t, userinfo, http.Header{"Authorization": {"DPoP " + at}, "DPoP": {proof(b)}}), dpopErrInvalidProof)
+	// As a form parameter (RFC 6750 §2.2) it is refused too.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, userinfo, strings.NewReader(url.Values{"access_token": {at}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	wantDPoPChallenge(t, e.do(t, req), "invalid_token")
+	// A Bearer token still works as Bearer.
+	bearer := e.login(t).AccessToken
+	if res := e.get(t, userinfo, http.Header{"Authorization": {"Bearer " + bearer}}); res.StatusCode != http.StatusOK {
+		t.Errorf("Bearer token at userinfo: %d", res.StatusCode)
 	}
 }

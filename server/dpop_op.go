@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -25,6 +27,9 @@ import (
 //     token_type "DPoP" (§5) and binds the refresh token to the key (§5): refreshing it later
 //     needs a proof by the same key. Errors: 400 {"error":"invalid_dpop_proof"}, or
 //     {"error":"use_dpop_nonce"} with a DPoP-Nonce header when nonce mode is on (§8);
+//   - /userinfo (a resource server too, §7): a DPoP-bound access token needs the DPoP scheme
+//     and a proof by its key (then it is handed to the op package as a Bearer token); a bound
+//     token sent as Bearer or as a form parameter is refused with 401 and a DPoP challenge;
 //   - without a DPoP header (and no binding) everything stays Bearer, as before.
 //
 // The provider's CORS allows the DPoP request header and exposes DPoP-Nonce (newProvider).
@@ -35,7 +40,7 @@ type dpopOP struct {
 
 	// Set by init once the provider exists.
 	tokenPath, tokenURL, authorizePath, discoveryPath string
-	userinfoPath, userinfoURL                         string // dpop_userinfo.go
+	userinfoPath, userinfoURL                         string
 
 	mu         sync.Mutex
 	refreshJKT map[string]string // refresh token → the key thumbprint it is bound to
@@ -85,7 +90,7 @@ func (d *dpopOP) interceptor(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		case r.URL.Path == d.tokenPath && r.Method == http.MethodPost:
 			d.token(w, r, next)
-		case r.URL.Path == d.userinfoPath && r.Method != http.MethodOptions:
+		case r.URL.Path == d.userinfoPath:
 			d.userinfo(w, r, next)
 		default:
 			next.ServeHTTP(w, r)
@@ -124,7 +129,7 @@ func (d *dpopOP) token(w http.ResponseWriter, r *http.Request, next http.Handler
 	if proofs := r.Header.Values("DPoP"); len(proofs) > 0 {
 		proof, err := d.verifier.verify(proofs, dpopExpect{method: http.MethodPost, url: d.tokenURL, nonce: nonce})
 		if err != nil {
-			de := err.(*dpopError)
+			de := asDPoPError(err)
 			tokenError(w, de.code, de.description)
 			return
 		}
@@ -178,6 +183,66 @@ func (d *dpopOP) token(w http.ResponseWriter, r *http.Request, next http.Handler
 		d.bindRefreshToken(refreshToken, issued, jkt)
 	}
 	buf.writeTo(w)
+}
+
+// userinfo checks DPoP for a bound access token at the userinfo endpoint (RFC 9449 §7.1). The
+// op package verifies the token itself afterwards; cnf.jkt is read here from its unverified
+// payload, which is enough: a forged token fails that verification anyway.
+func (d *dpopOP) userinfo(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	nonce := d.nonce.current()
+	if nonce != "" {
+		w.Header().Set("DPoP-Nonce", nonce)
+	}
+	scheme, token, ok := accessToken(r)
+	if !ok {
+		if r.Header.Get("Authorization") != "" || r.ParseForm() != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token = r.Form.Get("access_token") // RFC 6750 §2.2
+	}
+	jkt := unverifiedCNFJKT(token)
+	switch {
+	case jkt == "" && scheme == schemeDPoP:
+		writeDPoPChallenge(w, "", "invalid_token", "the access token is not DPoP-bound: send it with the Bearer scheme")
+		return
+	case jkt == "":
+		next.ServeHTTP(w, r)
+		return
+	case scheme != schemeDPoP:
+		writeDPoPChallenge(w, "", "invalid_token", "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof")
+		return
+	}
+	if _, err := d.verifier.verify(r.Header.Values("DPoP"), dpopExpect{
+		method: r.Method, url: d.userinfoURL, nonce: nonce, accessToken: token, jkt: jkt,
+	}); err != nil {
+		de := asDPoPError(err)
+		writeDPoPChallenge(w, "", de.code, de.description)
+		return
+	}
+	r.Header.Set("Authorization", schemeBearer+" "+token) // what the op package understands
+	next.ServeHTTP(w, r)
+}
+
+// unverifiedCNFJKT is cnf.jkt of a JWT's payload, not verified ("" if none or not a JWT).
+func unverifiedCNFJKT(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		CNF struct {
+			JKT string `json:"jkt"`
+		} `json:"cnf"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.CNF.JKT
 }
 
 // bindRefreshToken binds the newly issued refresh token to jkt and forgets the rotated one.

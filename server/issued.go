@@ -172,11 +172,15 @@ func (t *teeWriter) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (t *teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
-// withIssuedReset makes POST /__test/reset (served by reset) also empty the issued-token log.
-func withIssuedReset(l *issuedLog, reset http.Handler) http.Handler {
+// alsoOnReset makes POST /__test/reset (served by reset) also run each of fns: it empties the
+// issued-token log, ends all SSO sessions and turns DPoP nonce mode off on both origins, so that
+// one end-to-end test does not leak into the next.
+func alsoOnReset(reset http.Handler, fns ...func()) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			l.reset()
+			for _, f := range fns {
+				f()
+			}
 		}
 		reset.ServeHTTP(w, r)
 	})

@@ -19,7 +19,8 @@ import (
 //     like /api/me: 200 {"sub","id","attempt"} or 401.
 //   - /api/forbidden?id=X: verifies the token like /api/me, then answers 403 with
 //     `WWW-Authenticate: Bearer realm=…, error="insufficient_scope", scope="admin"` (RFC 6750 §3.1):
-//     a valid token without the right scope, which must not make the client refresh.
+//     a valid token without the right scope, which must not make the client refresh. (With a
+//     DPoP-bound token the challenge is `DPoP realm=…, algs="ES256", error="insufficient_scope", …`.)
 //   - GET /__test/flaky?id=X: what those endpoints received for id X, in order:
 //     {"requests":[{"method","contentType","body","token"}]}, where token is the hex SHA-256 of the
 //     Bearer token (never the token itself) or "" when there was none.
@@ -150,7 +151,11 @@ func (h *lifecycleHooks) forbidden(w http.ResponseWriter, r *http.Request) {
 	if h.verify(w, r) == "" {
 		return
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="`+apiRealm+`", error="insufficient_scope", error_description="this resource needs the admin scope", scope="admin"`)
+	scheme := `Bearer realm="` + apiRealm + `"`
+	if s, _, _ := accessToken(r); s == schemeDPoP { // RFC 9449 §7.1: the challenge of the scheme used
+		scheme = `DPoP realm="` + apiRealm + `", algs="` + dpopAlg + `"`
+	}
+	w.Header().Set("WWW-Authenticate", scheme+`, error="insufficient_scope", error_description="this resource needs the admin scope", scope="admin"`)
 	writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "this resource needs the admin scope"})
 }
 

@@ -68,6 +68,9 @@ func (l *loginPage) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Done() { // authenticated by the SSO session (sso.go): no form
+		// Nothing is rendered: no reason to forbid framing (silent authentication in an iframe).
+		w.Header().Del("X-Frame-Options")
+		w.Header().Del("Content-Security-Policy")
 		http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
 		return
 	}

@@ -65,6 +65,7 @@ type flags struct {
 	appOrigin, issuer string
 	accessTokenTTL    time.Duration
 	ssoTTL            time.Duration
+	dpopNonce         bool
 	testHooks         bool
 	root              string
 }
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.issuer, "issuer", os.Getenv("PKCE_ISSUER"), "OP issuer URL (env PKCE_ISSUER; default http://localhost:<op port>)")
 	fs.DurationVar(&f.accessTokenTTL, "access-token-ttl", 5*time.Minute, "access/ID token lifetime")
 	fs.DurationVar(&f.ssoTTL, "sso-ttl", defaultSSOTTL, "lifetime of the OP's SSO login session (cookie "+ssoCookieName+")")
+	fs.BoolVar(&f.dpopNonce, "dpop-nonce", false, "require server-provided DPoP nonces (RFC 9449 §8, §9) at the token endpoint and /api/me from the start; with -test-hooks, POST /__test/dpop-nonce?on=0|1 on each origin switches it")
 	fs.BoolVar(&f.testHooks, "test-hooks", false, "enable /__test/stats and /__test/reset on the app origin")
 	fs.StringVar(&f.root, "root", ".", "repo root: serves <root>/demo at / and <root>/js/dist at /pkce/")
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Issuer:         f.issuer,
 		AccessTokenTTL: f.accessTokenTTL,
 		SSOTTL:         f.ssoTTL,
+		DPoPNonce:      f.dpopNonce,
 		TestHooks:      f.testHooks,
 		Root:           f.root,
 	})

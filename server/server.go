@@ -58,11 +58,21 @@ func newDevServer(c Config) (*devServer, error) {
 		opMux.Handle("/__test/issued", s.issued.handler())
 		opMux.Handle("/__test/issued/", s.issued.handler())
 		opMux.Handle("/__test/dpop-nonce", nonceHook(dpop.nonce))
+		opMux.Handle("/__test/sso", s.sso.handler())
+		opMux.Handle("/__test/sso/", s.sso.handler())
 		opMux.Handle("/", opH)
 		opH = opMux
 	}
 
 	api := newProtectedAPI(c, provider.KeysEndpoint().Absolute(c.Issuer))
+	if c.DPoPNonce {
+		if _, err := dpop.nonce.set(true); err != nil {
+			return nil, err
+		}
+		if _, err := api.nonce.set(true); err != nil {
+			return nil, err
+		}
+	}
 	app := http.NewServeMux()
 	app.Handle("/config.json", configHandler(c))
 	app.HandleFunc("/api/me", api.me)
@@ -73,7 +83,10 @@ func newDevServer(c Config) (*devServer, error) {
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
-		app.Handle("/__test/reset", s.misbehave.withReset(withIssuedReset(s.issued, s.stats.handler())))
+		app.Handle("/__test/reset", s.misbehave.withReset(alsoOnReset(s.stats.handler(),
+			s.issued.reset, s.sso.clear,
+			func() { _, _ = dpop.nonce.set(c.DPoPNonce) },
+			func() { _, _ = api.nonce.set(c.DPoPNonce) })))
 		app.Handle("/__test/misbehave", s.misbehave.handler())
 		app.HandleFunc("/api/redirect", crossOriginRedirect)
 	}
@@ -121,8 +134,11 @@ func (s *devServer) printBanner(w io.Writer, appAddr, opAddr net.Addr) {
   user:         %s
   password:     %s
   token TTL:    %s
+  SSO session:  %s (cookie %s on the issuer origin)
+  DPoP:         ES256 proofs accepted at the token endpoint and /api/me; nonces %s
   test hooks:   %s
-`, c.AppOrigin, appAddr, c.Issuer, opAddr, clientID, c.RedirectURI(), demoUser, demoPassword, c.AccessTokenTTL, hooks)
+`, c.AppOrigin, appAddr, c.Issuer, opAddr, clientID, c.RedirectURI(), demoUser, demoPassword, c.AccessTokenTTL,
+		c.SSOTTL, ssoCookieName, onOff(c.DPoPNonce), hooks)
 	for _, p := range []string{filepath.Join(c.Root, "demo", "index.html"), filepath.Join(c.Root, "js", "dist", "pkce-wasm.js")} {
 		if _, err := os.Stat(p); err != nil {
 			fmt.Fprintf(w, "  warning:      %s not found (run from the repo root, set -root, or build the bundle)\n", p)
@@ -154,3 +170,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func onOff(b bool) string {
+	if b {
+		return "required"
+	}
+	return "off"
+}

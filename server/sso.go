@@ -85,6 +85,13 @@ func (s *ssoStore) delete(id string) {
 	delete(s.sessions, id)
 }
 
+// clear ends every session (POST /__test/reset).
+func (s *ssoStore) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
 // len is the number of stored sessions (tests).
 func (s *ssoStore) len() int {
 	s.mu.Lock()
@@ -164,3 +171,48 @@ func (o *onRedirectWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (o *onRedirectWriter) Unwrap() http.ResponseWriter { return o.ResponseWriter }
+
+// handler serves GET /__test/sso on the issuer origin (test hooks): {"sessions": <live SSO
+// sessions>}, so that end-to-end tests can see that a logout ended the session (the cookie is
+// HttpOnly). POST /__test/sso/reset ends them all (as POST /__test/reset on the app origin does).
+func (s *ssoStore) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/__test/sso", func(w http.ResponseWriter, r *http.Request) {
+		if openCORS(w, r, "GET, HEAD") {
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"sessions": s.live()})
+	})
+	mux.HandleFunc("/__test/sso/reset", func(w http.ResponseWriter, r *http.Request) {
+		if openCORS(w, r, "POST") {
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		s.clear()
+		writeJSON(w, http.StatusOK, map[string]int{"sessions": 0})
+	})
+	return mux
+}
+
+// live is the number of sessions that have not expired.
+func (s *ssoStore) live() int {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.sessions {
+		if now.Before(v.expires) {
+			n++
+		}
+	}
+	return n
+}

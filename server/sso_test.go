@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -130,6 +131,13 @@ func TestSSOSession(t *testing.T) {
 	if e.srv.sso.len() != 1 {
 		t.Fatalf("%d SSO sessions stored, want 1", e.srv.sso.len())
 	}
+	var before struct {
+		Sessions int `json:"sessions"`
+	}
+	decodeJSON(t, e.get(t, e.cfg.Issuer+"/__test/sso", nil), &before)
+	if before.Sessions != 1 {
+		t.Errorf("/__test/sso reports %d sessions, want 1", before.Sessions)
+	}
 	lq := url.Values{"client_id": {clientID}, "post_logout_redirect_uri": {e.cfg.PostLogoutRedirectURI()}, "state": {"bye"}}
 	res = b.get(t, e.cfg.Issuer+"/end_session?"+lq.Encode(), nil)
 	if loc := location(t, res, http.StatusFound); loc.String() != e.cfg.PostLogoutRedirectURI()+"?state=bye" {
@@ -140,6 +148,13 @@ func TestSSOSession(t *testing.T) {
 	}
 	if n := e.srv.sso.len(); n != 0 {
 		t.Errorf("%d SSO sessions stored after logout, want 0", n)
+	}
+	var hook struct {
+		Sessions int `json:"sessions"`
+	}
+	decodeJSON(t, e.get(t, e.cfg.Issuer+"/__test/sso", nil), &hook)
+	if hook.Sessions != 0 {
+		t.Errorf("/__test/sso reports %d sessions after logout", hook.Sessions)
 	}
 	// The user's tokens for the client are gone too.
 	if _, err := e.oauth2Config().TokenSource(e.ctx(t), &oauth2.Token{RefreshToken: tok1.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
@@ -191,5 +206,72 @@ func TestSSOSessionExpires(t *testing.T) {
 	}
 	if loc := location(t, e.do(t, req), http.StatusFound); loc.Query().Get("error") != "login_required" {
 		t.Errorf("prompt=none after the SSO TTL: %s, want login_required", loc.Redacted())
+	}
+}
+
+func TestParseFlagsSSOAndDPoP(t *testing.T) {
+	f, err := parseFlags([]string{"-sso-ttl", "90s", "-dpop-nonce"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ssoTTL != 90*time.Second || !f.dpopNonce {
+		t.Errorf("flags not parsed: %+v", f)
+	}
+	if f, _ := parseFlags(nil, io.Discard); f.ssoTTL != defaultSSOTTL || f.dpopNonce {
+		t.Errorf("defaults: sso-ttl %s, dpop-nonce %v", f.ssoTTL, f.dpopNonce)
+	}
+	if _, err := parseFlags([]string{"-sso-ttl", "0s"}, io.Discard); err == nil {
+		t.Error("zero -sso-ttl accepted")
+	}
+}
+
+func TestDPoPNonceFlag(t *testing.T) {
+	e := startServer(t, func(c *Config) { c.DPoPNonce = true })
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		var st struct {
+			On    bool   `json:"on"`
+			Nonce string `json:"nonce"`
+		}
+		decodeJSON(t, e.get(t, origin+"/__test/dpop-nonce", nil), &st)
+		if !st.On || st.Nonce == "" {
+			t.Errorf("%s: nonce mode %+v, want on", origin, st)
+		}
+	}
+}
+
+func TestResetEndsSSOAndDPoPNonces(t *testing.T) {
+	e := startServer(t, nil)
+	b := e.withJar(t)
+	b.signIn(t)
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, origin+"/__test/dpop-nonce?on=1", nil)
+		if res := e.do(t, req); res.StatusCode != http.StatusOK {
+			t.Fatalf("%s nonce on: %d", origin, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.cfg.AppOrigin+"/__test/reset", nil)
+	if res := e.do(t, req); res.StatusCode != http.StatusOK {
+		t.Fatalf("reset: %d", res.StatusCode)
+	}
+	if n := e.srv.sso.len(); n != 0 {
+		t.Errorf("%d SSO sessions after /__test/reset", n)
+	}
+	// POST /__test/sso/reset on the OP origin does the same.
+	b.signIn(t)
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, e.cfg.Issuer+"/__test/sso/reset", nil)
+	if res := e.do(t, req); res.StatusCode != http.StatusOK {
+		t.Fatalf("sso reset: %d", res.StatusCode)
+	}
+	if q, _, _ := b.authorizeWith(t, url.Values{"prompt": {"none"}}); q == nil || q.Get("error") != "login_required" {
+		t.Errorf("prompt=none after /__test/reset: %v, want login_required", q)
+	}
+	for _, origin := range []string{e.cfg.Issuer, e.cfg.AppOrigin} {
+		var st struct {
+			On bool `json:"on"`
+		}
+		decodeJSON(t, e.get(t, origin+"/__test/dpop-nonce", nil), &st)
+		if st.On {
+			t.Errorf("%s: nonce mode still on after /__test/reset", origin)
+		}
 	}
 }

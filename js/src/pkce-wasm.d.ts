@@ -19,10 +19,34 @@ export interface PkceWasmOptions {
   refreshMarginSeconds?: number;
   /** Refresh proactively before expiry (default true); false: only when a request needs a token. */
   autoRefresh?: boolean;
-  /** How long a new page waits for another open tab to hand over its session (ms). Default 100; 0 disables. */
+  /** @deprecated Accepted and ignored: tabs share one worker, so there is no handoff to wait for. */
   tabHandoffMs?: number;
   /** Where to load the WASM from. Default: pkce.wasm next to this module. */
   wasmUrl?: string | URL;
+  /**
+   * Where the client runs. "worker" (default): in a SharedWorker shared by the app's tabs (a
+   * dedicated Worker where SharedWorker is missing); no token ever reaches the page's JavaScript.
+   * "page": in this page (weaker; for sites whose CSP forbids workers). See README, "Security".
+   */
+  isolation?: "worker" | "page";
+  /** Where to load the worker script from. Default: pkce-wasm.worker.js next to this module. Same origin as the page. */
+  workerUrl?: string | URL;
+  /**
+   * Escape hatch, off by default: adds client.getAccessToken() for code that cannot use
+   * client.fetch (a WebSocket handshake, a third-party SDK). Gives up isolation for the access
+   * token (never the refresh token).
+   */
+  exposeAccessToken?: boolean;
+  /** Auth0-style `audience`: the API the access token is for. */
+  audience?: string;
+  /** RFC 8707 resource indicator(s): absolute URIs without fragment. */
+  resource?: string | string[];
+  /** OIDC `max_age` in seconds: the ID token's `auth_time` is then required and checked. */
+  maxAge?: number;
+  /** OIDC `acr_values`, space-separated; the ID token's `acr` is in getUser(). */
+  acrValues?: string;
+  /** Provider-specific authorization parameters; names the library sets itself are refused. */
+  extraParams?: Record<string, string>;
   /**
    * Bind the tokens to a key with DPoP (RFC 9449): an ES256 key generated non-extractable with
    * WebCrypto, kept in IndexedDB until logout. The provider must list ES256 in
@@ -37,10 +61,16 @@ export interface LoginOptions {
   /** OIDC prompt: "login", "none", "consent", "select_account", "create". */
   prompt?: string;
   loginHint?: string;
+  /** These override the create options of the same name for this login (extraParams are merged). */
+  audience?: string;
+  resource?: string | string[];
+  maxAge?: number;
+  acrValues?: string;
+  extraParams?: Record<string, string>;
 }
 
 export interface LogoutOptions {
-  /** Where to go when the provider has no end_session_endpoint or with localOnly. */
+  /** Same-origin path to go to when the provider has no end_session_endpoint or with localOnly. */
   returnTo?: string;
   /** Only forget the tokens in this page; do not end the session at the provider. */
   localOnly?: boolean;
@@ -71,8 +101,11 @@ export interface PkceWasmEvents {
   tokenRefreshed: { expiresAt: number | null; source?: "other_tab" };
   /** The access token is within the refresh margin. */
   tokenExpiring: { expiresAt: number | null };
-  /** Tokens dropped: logout here or in another tab, or the provider ended the session. */
-  signedOut: { reason: "logout" | "invalid_grant" | "other_tab" };
+  /**
+   * Tokens dropped: logout here or in another tab, the provider ended the session, or the worker
+   * that held them died (worker_lost: call signInSilently() or login()).
+   */
+  signedOut: { reason: "logout" | "invalid_grant" | "other_tab" | "worker_lost" };
   /** A background operation (proactive refresh, revocation) failed. */
   error: { code: PkceWasmErrorCode; during: string };
 }
@@ -81,12 +114,12 @@ export interface PkceWasmClient {
   /** Start the authorization code flow with PKCE: navigates to the provider. */
   login(options?: LoginOptions): Promise<void>;
   /** Sign in in a popup; the page stays. Call from a click handler. */
-  loginPopup(options?: { returnTo?: string }): Promise<CallbackResult>;
+  loginPopup(options?: LoginOptions): Promise<CallbackResult>;
   /**
    * prompt=none: in a hidden iframe (default; the provider must be same-site or allow its cookies
    * in frames) resolving to whether a session was found, or with a top-level redirect.
    */
-  signInSilently(options?: { mode?: "iframe" | "redirect"; returnTo?: string }): Promise<boolean | void>;
+  signInSilently(options?: LoginOptions & { mode?: "iframe" | "redirect" }): Promise<boolean | void>;
   /** On the redirect URI page: validate the response, exchange the code, keep tokens in memory. */
   handleCallback(url?: string): Promise<CallbackResult>;
   isAuthenticated(): Promise<boolean>;
@@ -94,27 +127,51 @@ export interface PkceWasmClient {
   getUser(): Promise<UserClaims | null>;
   /** The provider's UserInfo claims; rejected (invalid_userinfo) unless its sub equals the ID token's. */
   getUserInfo(): Promise<Record<string, unknown>>;
-  /** window.fetch that adds `Authorization: Bearer` for allow-listed origins only. */
+  /**
+   * fetch that adds `Authorization: Bearer` for allow-listed origins only. In worker mode the
+   * request goes out from the worker: the Response is built here from its status, headers and
+   * body stream (url, redirected and type are carried over; an opaque answer becomes status 0).
+   */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Forget tokens in every tab, revoke the refresh token (RFC 7009), end the session at the provider (form POST). */
+  /** Only with exposeAccessToken: a valid access token (refreshed when needed). */
+  getAccessToken?(): Promise<string>;
+  /** Forget tokens in every tab, revoke the refresh token (RFC 7009), end the session at the provider (RP-initiated logout). */
   logout(options?: LogoutOptions): Promise<void>;
   /** Subscribe to a lifecycle event; returns an unsubscribe function. */
   on<K extends keyof PkceWasmEvents>(event: K, listener: (detail: PkceWasmEvents[K]) => void): () => void;
   off<K extends keyof PkceWasmEvents>(event: K, listener: (detail: PkceWasmEvents[K]) => void): void;
 }
 
-/** Stable error codes; OAuth error codes from the provider (RFC 6749 §4.1.2.1, §5.2) pass through too. */
+/**
+ * Every code a PkceWasmError can have (wasm/core/errors.go is the one list; a test keeps this
+ * union and the README's table equal to it). Library codes say what went wrong on our side;
+ * provider codes (RFC 6749 §4.1.2.1/§5.2, OIDC Core §3.1.2.6, RFC 6750, RFC 9449, RFC 8707) are the
+ * provider's answer passed through, with the raw value in `oauthError`; any other provider code
+ * becomes "provider_error".
+ */
 export type PkceWasmErrorCode =
-  | "invalid_config" | "discovery_failed" | "network_error" | "invalid_callback" | "state_mismatch"
-  | "issuer_mismatch" | "invalid_token_response" | "server_error" | "invalid_id_token"
-  | "login_required" | "invalid_grant" | "access_denied" | "storage_error" | "invalid_request"
-  | "load_failed" | "internal_error" | "popup_blocked" | "timeout" | "invalid_userinfo"
-  | "dpop_unsupported" | "invalid_dpop_nonce" | "invalid_dpop_proof" | "use_dpop_nonce" | (string & {});
+  // library
+  | "invalid_config" | "discovery_failed" | "network_error" | "server_error" | "timeout"
+  | "invalid_callback" | "state_mismatch" | "issuer_mismatch" | "invalid_token_response"
+  | "invalid_id_token" | "invalid_userinfo" | "login_required" | "provider_error"
+  | "dpop_unsupported" | "invalid_dpop_nonce" | "popup_blocked" | "load_failed" | "worker_failed"
+  | "worker_lost" | "storage_error" | "internal_error"
+  // provider
+  | "invalid_request" | "unauthorized_client" | "access_denied" | "unsupported_response_type"
+  | "invalid_scope" | "temporarily_unavailable" | "invalid_client" | "invalid_grant"
+  | "unsupported_grant_type" | "interaction_required" | "account_selection_required"
+  | "consent_required" | "invalid_request_uri" | "invalid_request_object" | "request_not_supported"
+  | "request_uri_not_supported" | "registration_not_supported" | "invalid_token"
+  | "insufficient_scope" | "invalid_dpop_proof" | "use_dpop_nonce" | "invalid_target";
 
 export class PkceWasmError extends Error {
   readonly code: PkceWasmErrorCode;
   readonly description: string;
-  constructor(code: string, description?: string);
+  /** The provider's raw `error` value, when the error is the provider's answer. */
+  readonly oauthError?: string;
+  /** The HTTP status of the provider's answer, when it came over HTTP. */
+  readonly status?: number;
+  constructor(code: string, description?: string, extra?: { oauthError?: string; status?: number });
 }
 
 export declare const PkceWasm: {

@@ -30,6 +30,8 @@ const POPUP_TIMEOUT_MS = 10 * 60 * 1000;
 const SILENT_TIMEOUT_MS = 10 * 1000;
 const CALLBACK_CHANNEL = "pkce-wasm:callback";
 const EVENTS = ["tokenRefreshed", "tokenExpiring", "signedOut", "error"];
+// What login, loginPopup and signInSilently pass on (core.LoginOptions).
+const LOGIN_OPTIONS = ["returnTo", "prompt", "loginHint", "audience", "resource", "maxAge", "acrValues", "extraParams"];
 const RESPONSE_PARAMS = ["code", "state", "iss", "error", "error_description", "error_uri", "session_state"];
 
 // ---- loading the Go program (in the page, or in the worker through _workerSupport) ----
@@ -270,7 +272,7 @@ function makeClient(core, { shared, events }) {
 
   const client = {
     async login(o) {
-      const { url } = await core.beginLogin(pick(o, ["returnTo", "prompt", "loginHint"]));
+      const { url } = await core.beginLogin(pick(o, LOGIN_OPTIONS));
       location.assign(url);
     },
 
@@ -282,7 +284,7 @@ function makeClient(core, { shared, events }) {
         if (!popup) throw new PkceWasmError("popup_blocked", "the browser blocked the login popup; call loginPopup from a click handler");
         let begun;
         try {
-          begun = await core.beginLogin({ ...pick(o, ["returnTo"]), mode: "popup" });
+          begun = await core.beginLogin({ ...pick(o, LOGIN_OPTIONS), mode: "popup" });
         } catch (err) {
           popup.close();
           throw err;
@@ -295,14 +297,14 @@ function makeClient(core, { shared, events }) {
 
     async signInSilently(o) {
       const mode = (o && o.mode) || "iframe";
-      const returnTo = o && o.returnTo;
+      const opts = { ...pick(o, LOGIN_OPTIONS), prompt: "none" };
       if (mode === "redirect") {
-        const { url } = await core.beginLogin({ returnTo, prompt: "none" });
+        const { url } = await core.beginLogin(opts);
         location.assign(url);
         return;
       }
       if (mode !== "iframe") throw new PkceWasmError("invalid_config", 'mode must be "iframe" or "redirect"');
-      const { url, state } = await core.beginLogin({ returnTo, prompt: "none", mode: "silent" });
+      const { url, state } = await core.beginLogin({ ...opts, mode: "silent" });
       const frame = document.createElement("iframe");
       frame.hidden = true;
       frame.title = "pkce-wasm silent sign-in";
@@ -553,7 +555,7 @@ class WorkerCore {
     try {
       req = new Request(input, init);
     } catch (err) {
-      throw new PkceWasmError("invalid_request", `fetch arguments are not a valid request: ${err && err.message}`);
+      throw new PkceWasmError("invalid_config", `fetch arguments are not a valid request: ${err && err.message}`);
     }
     const signal = req.signal;
     if (signal && signal.aborted) throw signal.reason;

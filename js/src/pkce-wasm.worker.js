@@ -24,6 +24,7 @@ let methods = [];
 const waiters = new Map(); // state → [{resolve, reject}]: logins started in a tab, finished in a popup or iframe
 const aborts = new Map(); // port → Map(id → AbortController)
 let streamTransfer = null; // can a ReadableStream be transferred here? (WebKit: no)
+let loggingOut = null; // the port whose logout is under way: the other tabs hear "other_tab"
 
 // Listeners go on synchronously, before any await: a message that arrives while a module worker
 // has no listener is dropped.
@@ -68,7 +69,7 @@ async function onMessage(port, m) {
     }
     case "call":
       if (!Number.isSafeInteger(m.id)) return;
-      if (!initialized.has(port)) return post(port, { t: "result", id: m.id, error: { code: "invalid_request", description: "init first" } });
+      if (!initialized.has(port)) return post(port, { t: "result", id: m.id, error: { code: "invalid_config", description: "init first" } });
       return call(port, m.id, m.method, m.args);
   }
 }
@@ -84,7 +85,10 @@ async function init(port, m) {
     if ((await workerName(config)) !== globalThis.name) {
       throw { code: "invalid_config", description: "the configuration does not match this worker's name" };
     }
-    if (!client) client = start(config);
+    if (!client) {
+      client = start(config);
+      client.catch(() => { client = null; }); // a failed start (e.g. the WASM did not load) may be retried
+    }
     await client;
     initialized.add(port);
     post(port, { t: "ready", methods });
@@ -98,7 +102,13 @@ async function start(config) {
   const bridge = await loadBridge(wasmUrl);
   const host = {
     store: idbStore(),
-    emit: (name, detail) => broadcast({ t: "event", name, detail }),
+    emit: (name, detail) => {
+      if (name === "signedOut" && detail && detail.reason === "logout" && loggingOut) {
+        for (const p of ports) post(p, { t: "event", name, detail: { ...detail, reason: p === loggingOut ? "logout" : "other_tab" } });
+        return;
+      }
+      broadcast({ t: "event", name, detail });
+    },
     shared: SHARED,
     keys: options.dpop === true ? dpopKeys(options) : undefined, // the DPoP key pair (IndexedDB)
   };
@@ -111,7 +121,7 @@ async function call(port, id, method, args) {
   const reply = (value, transfer) => post(port, { t: "result", id, value }, transfer);
   const fail = (err) => post(port, { t: "result", id, error: fromError(err) });
   try {
-    if (!METHODS.includes(method) || !Array.isArray(args)) throw { code: "invalid_request", description: "unknown command" };
+    if (!METHODS.includes(method) || !Array.isArray(args)) throw { code: "invalid_config", description: "unknown command" };
     const c = await client;
     switch (method) {
       case "fetch":
@@ -129,8 +139,15 @@ async function call(port, id, method, args) {
           throw err;
         }
       }
+      case "logout":
+        loggingOut = port;
+        try {
+          return reply(await c.logout(args[0]));
+        } finally {
+          loggingOut = null;
+        }
       default:
-        if (typeof c[method] !== "function") throw { code: "invalid_request", description: `${method} is not enabled` };
+        if (typeof c[method] !== "function") throw { code: "invalid_config", description: `${method} is not enabled` };
         return reply(await c[method](...args.slice(0, 1)));
     }
   } catch (err) {
@@ -146,7 +163,7 @@ function settle(state, fn) {
 }
 
 function awaitCallback(state, timeoutMs) {
-  if (typeof state !== "string" || !state) return Promise.reject({ code: "invalid_request", description: "awaitCallback needs a state" });
+  if (typeof state !== "string" || !state) return Promise.reject({ code: "invalid_config", description: "awaitCallback needs a state" });
   const ms = Math.min(Number(timeoutMs) || MAX_WAIT_MS, MAX_WAIT_MS);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -167,7 +184,7 @@ function awaitCallback(state, timeoutMs) {
 const FETCH_INIT = ["method", "credentials", "cache", "redirect", "mode", "referrerPolicy", "integrity", "keepalive"];
 
 async function proxyFetch(port, id, c, r) {
-  if (!r || typeof r !== "object" || typeof r.url !== "string") throw { code: "invalid_request", description: "fetch needs a request" };
+  if (!r || typeof r !== "object" || typeof r.url !== "string") throw { code: "invalid_config", description: "fetch needs a request" };
   const init = { headers: Array.isArray(r.headers) ? r.headers : [] };
   for (const k of FETCH_INIT) if (r[k] !== undefined && r[k] !== "") init[k] = r[k];
   if (r.body instanceof ArrayBuffer) init.body = r.body;

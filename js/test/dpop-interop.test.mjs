@@ -6,17 +6,17 @@
 // proof (with ath) are all checked by oidc-provider's own code. A second run turns on its
 // server-provided nonces (§8, §9) and requires them.
 //
-// Prerequisite: `make build` (js/dist). Run from js/: node --test test/dpop-interop.test.mjs.
+// Chromium only (playwright-harness.mjs). Prerequisite: `make build` (js/dist). Run from js/: node --test test/dpop-interop.test.mjs.
 // Env: INTEROP_APP_PORT / INTEROP_OP_PORT (18490 / 19490).
 
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import Provider from "oidc-provider";
-import { JS_DIR, launchBrowser } from "./harness.mjs";
+import { CHROMIUM_SKIP, JS_DIR, chromiumTest, launchBrowser } from "./playwright-harness.mjs";
 
 const APP_PORT = Number(process.env.INTEROP_APP_PORT || 18490);
 const OP_PORT = Number(process.env.INTEROP_OP_PORT || 19490);
@@ -89,6 +89,7 @@ function startOP({ nonce }) {
 }
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   app = createServer(async (req, res) => {
     const u = new URL(req.url, APP);
     if (u.pathname === "/interop.html") {
@@ -191,11 +192,11 @@ async function signInAndCallUserInfo(t, { nonce, isolation }) {
   }
 }
 
-test("interop: oidc-provider (DPoP): sign-in with dpop_jkt and a proof, token_type DPoP, UserInfo with a proof", { timeout: 90_000 }, (t) =>
+chromiumTest("interop: oidc-provider (DPoP): sign-in with dpop_jkt and a proof, token_type DPoP, UserInfo with a proof", { timeout: 90_000 }, (t) =>
   withOP({ nonce: false }, () => signInAndCallUserInfo(t, { nonce: false })));
 
-test("interop: oidc-provider with required DPoP nonces: the client retries once with the server's nonce", { timeout: 90_000 }, (t) =>
+chromiumTest("interop: oidc-provider with required DPoP nonces: the client retries once with the server's nonce", { timeout: 90_000 }, (t) =>
   withOP({ nonce: true }, () => signInAndCallUserInfo(t, { nonce: true })));
 
-test("interop: oidc-provider, client in the page (isolation \"page\"), required nonces", { timeout: 90_000 }, (t) =>
+chromiumTest("interop: oidc-provider, client in the page (isolation \"page\"), required nonces", { timeout: 90_000 }, (t) =>
   withOP({ nonce: true }, () => signInAndCallUserInfo(t, { nonce: true, isolation: "page" })));

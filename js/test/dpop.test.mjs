@@ -3,17 +3,20 @@
 // sent is read from the servers' records (issued tokens, grants, /api/* requests with their
 // Authorization and DPoP headers).
 //
+// Chromium only (playwright-harness.mjs; skipped when BROWSERS does not name chromium).
 // Prerequisites as for e2e.test.mjs (`make build`). Run from js/:
 //   E2E_APP_PORT=28480 E2E_OP_PORT=29490 node --test --test-concurrency=1 test/dpop.test.mjs
 
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, webcrypto } from "node:crypto";
 import path from "node:path";
 import {
+  CHROMIUM_SKIP,
   REPO_ROOT,
   attemptSignIn,
+  chromiumTest,
   bareURL,
   jwtPayload,
   latestTokens,
@@ -22,7 +25,7 @@ import {
   waitForNavigationRequest,
   waitReady,
   withSession as runSession,
-} from "./harness.mjs";
+} from "./playwright-harness.mjs";
 
 const TEST_TIMEOUT_MS = 90_000;
 
@@ -30,17 +33,18 @@ let server;
 let browser;
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   server = await startServer();
   browser = await launchBrowser();
 });
 
 after(async () => {
-  await setNonceMode(false).catch(() => {});
+  if (server) await setNonceMode(false).catch(() => {});
   await browser?.close().catch(() => {});
   await server?.stop();
 });
 
-const e2e = (name, fn) => test(name, { timeout: TEST_TIMEOUT_MS }, (t) => runSession(t, server, browser, (s) => fn(s, t)));
+const e2e = (name, fn) => chromiumTest(name, { timeout: TEST_TIMEOUT_MS }, (t) => runSession(t, server, browser, (s) => fn(s, t)));
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 const sha256 = (s) => createHash("sha256").update(s).digest("base64url");

@@ -6,7 +6,7 @@
 // Prerequisites: `make build` (js/dist/demo-go.wasm and bin/devserver). Run from js/:
 // `node --test --test-concurrency=1 test/gowasm.test.mjs`.
 
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   PASSWORD,
@@ -20,7 +20,9 @@ import {
   waitForNavigationRequest,
   waitReady,
   withSession as runSession,
-} from "./harness.mjs";
+  CHROMIUM_SKIP,
+  chromiumTest as test,
+} from "./playwright-harness.mjs";
 
 const TEST_TIMEOUT_MS = 90_000; // the Go demo is a ~11 MB module
 
@@ -28,6 +30,7 @@ let server;
 let browser;
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   server = await startServer();
   browser = await launchBrowser();
 });

@@ -1,18 +1,25 @@
 // Shared harness for the pkce-wasm end-to-end tests (imported by *.test.mjs; it defines no tests).
+// Browser-neutral: it drives the browsers through browsers.mjs (a subset of playwright's API over
+// puppeteer-core and W3C WebDriver) and observes through the page and the dev server's records only.
 //
 // - startServer(): spawns the dev server binary (env PKCE_SERVER_BIN, default <repo>/bin/devserver,
 //   built with `go build -o bin/devserver ./server`) from the repo root with
 //   `-app-addr localhost:$E2E_APP_PORT -op-addr localhost:$E2E_OP_PORT -test-hooks`
 //   (ports default to 18080 / 19090), waits until /config.json answers (30 s), keeps its
 //   stdout/stderr for failure reports, and stops it on stop() or process exit.
-// - launchBrowser(): playwright-core driving the system Chromium (env CHROMIUM_PATH, default
-//   /usr/bin/chromium), headless.
-// - newSession(): a fresh browser context + page that records console output, page errors,
-//   requests (with navigation flag) and token endpoint exchanges.
-// - signIn(): the full login flow through the OP's login form.
-// - attemptSignIn(): the same flow without requiring success (returns the error the demo shows);
-//   authorizeAtOP(): the OP side of an authorization request over plain HTTP (returns the callback
+// - forEachBrowser((name, browser) => ...): registers the tests once per browser of BROWSERS (comma
+//   list of chromium, firefox, webkit; default all three) in a suite named after the browser, which
+//   launches it first and closes it last; browser() returns it inside a test.
+// - withSession(): a fresh browser context + page per test; on failure the tabs' URLs and the
+//   server log of this test are printed.
+// - signIn() / attemptSignIn(): the login flow through the OP's login form (or, with
+//   {callbackURL: true}, with the login form posted from Node, so that the test learns the callback
+//   URL the OP redirects to); waitReady(), reloadAndWait(), navigateAndWait().
+// - authorizeAtOP(): the OP side of an authorization request over plain HTTP (returns the callback
 //   URL); server.misbehave(case) / server.misbehaveState(): the misbehaving OP (server/misbehave.go).
+// - accessTokenHash(page, server): the SHA-256 of the access token auth.fetch sends, from the
+//   server's record (/__test/flaky), and assertNoTokens(): token containment without ever seeing
+//   a token in the test (JWT-shaped strings, and strings hashing to a known token hash).
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,7 +27,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { createHash } from "node:crypto";
+import { describe, before, after } from "node:test";
+import { launchBrowser, selectedBrowsers } from "./browsers.mjs";
+
+export { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser, selectedBrowsers } from "./browsers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const JS_DIR = path.resolve(here, "..");
@@ -34,17 +45,6 @@ export const OTHER_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
 
 export const USERNAME = "test-user@localhost";
 export const PASSWORD = "verysecure";
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 const START_TIMEOUT_MS = 30_000;
 const STEP_TIMEOUT_MS = 20_000;
@@ -188,8 +188,8 @@ export async function startServer({ appPort = APP_PORT, opPort = OP_PORT, extraA
     misbehaveState: () => getJSON(`${APP_ORIGIN}/__test/misbehave`),
     /**
      * Every token the OP issued since the last reset, in order: [{kind, value, at}] (server/issued.go).
-     * The client runs in a worker whose requests the page's driver does not see: what the client
-     * got is read from the OP's side.
+     * The client runs in a worker whose requests no page-level driver sees: what it got is read
+     * from the OP's side.
      */
     issued: async () => (await getJSON(`${new URL(config.issuer).origin}/__test/issued`)).tokens,
     /** What reached the app's /api/* since the last reset: [{method, path, host, authorization, dpop}]. */
@@ -200,10 +200,6 @@ export async function startServer({ appPort = APP_PORT, opPort = OP_PORT, extraA
     },
     stop,
   };
-}
-
-export function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** URL without query and fragment. */
@@ -220,168 +216,11 @@ export function redactURL(u) {
   );
 }
 
-/**
- * A fresh browser context and page that record what the tests assert on:
- * console (all messages and page errors), requests (url, method, navigation flag, Request),
- * token endpoint exchanges (request form + parsed JSON response).
- */
-/**
- * Runs fn(session) in a fresh browser context and closes it afterwards. On failure it prints the
- * session's diagnostics (navigations, console) and the server log of this test, then rethrows.
- * clock: install Playwright's fake clock (time flows normally until fast-forwarded).
- */
-export async function withSession(t, server, browser, fn, { clock = false } = {}) {
-  const mark = server.mark();
-  // Server-side records (grants, issued tokens, API requests) count from here.
-  await server.reset();
-  await server.resetAPIRequests();
-  const s = await newSession(browser, server);
-  if (clock) await s.context.clock.install();
-  try {
-    await fn(s);
-  } catch (err) {
-    console.error(
-      [
-        `\n===== ${t.name} failed =====`,
-        s.diagnostics(),
-        "--- server log (this test) ---",
-        server.logSince(mark) || "(empty)",
-        "===== end =====\n",
-      ].join("\n"),
-    );
-    throw err;
-  } finally {
-    await s.context.close().catch(() => {});
-  }
-}
-
-export async function newSession(browser, server) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-
-  const consoleLines = [];
-  const requests = [];
-  const tokenExchanges = [];
-  const tokenEndpoint = server.discovery.token_endpoint;
-
-  page.on("console", (m) => consoleLines.push(`[console.${m.type()}] ${m.text()}`));
-  page.on("pageerror", (e) => consoleLines.push(`[pageerror] ${e.stack || e.message}`));
-  page.on("crash", () => consoleLines.push("[page crashed]"));
-  page.on("request", (r) => {
-    requests.push({
-      url: r.url(),
-      method: r.method(),
-      navigation: r.isNavigationRequest() && r.frame() === page.mainFrame(),
-      request: r,
-    });
-  });
-  page.on("requestfailed", (r) =>
-    consoleLines.push(`[requestfailed] ${r.method()} ${redactURL(r.url())}: ${r.failure()?.errorText}`),
-  );
-  page.on("response", (res) => {
-    const req = res.request();
-    if (req.method() !== "POST" || bareURL(res.url()) !== tokenEndpoint) return;
-    tokenExchanges.push({
-      form: new URLSearchParams(req.postData() || ""),
-      status: res.status(),
-      body: res.json().catch((err) => ({ __unreadable: String(err) })),
-    });
-  });
-
-  return {
-    context,
-    page,
-    consoleLines,
-    requests,
-    tokenExchanges,
-    /** Main-frame navigation requests (redirect hops included), in order. */
-    navigations: () => requests.filter((r) => r.navigation).map((r) => r.url),
-    /** Human-readable diagnostics for a failure report. */
-    diagnostics: () =>
-      [
-        `page url: ${redactURL(page.isClosed() ? "(closed)" : page.url())}`,
-        "--- navigations ---",
-        ...requests.filter((r) => r.navigation).map((r) => `${r.method} ${redactURL(r.url)}`),
-        "--- page console ---",
-        ...consoleLines,
-      ].join("\n"),
-  };
-}
-
-/** Waits until the demo finished its initial rendering (callback handling included). */
-export async function waitReady(page) {
-  await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
-}
-
-/** Waits for the next main-frame navigation request whose URL satisfies pred. Start before acting. */
-export function waitForNavigationRequest(page, pred, timeout = STEP_TIMEOUT_MS) {
-  return page.waitForRequest((r) => r.isNavigationRequest() && r.frame() === page.mainFrame() && pred(new URL(r.url())), {
-    timeout,
-  });
-}
-
 /** Decodes a JWT payload without verifying it (the server verifies; the test only reads claims). */
 export function jwtPayload(jwt) {
   const parts = String(jwt).split(".");
   assert.equal(parts.length, 3, "not a compact JWS");
   return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-}
-
-/**
- * Signs in through the OP login form. Returns
- * { callbackURL, tokens: {access_token, refresh_token, id_token} (as the OP issued them), claims }.
- */
-export async function signIn(session, server) {
-  const { page } = session;
-  const attempt = await attemptSignIn(session, server);
-  assert.ok(!attempt.errorCode, `sign-in ended with error ${attempt.errorText}`);
-  await page.locator('#status[data-state="signed-in"]').waitFor();
-
-  const stats = await server.stats();
-  assert.equal(stats.grants?.authorization_code, 1, "expected exactly one authorization_code grant at the OP");
-  const tokens = await latestTokens(server);
-  assert.equal(typeof tokens.access_token, "string", "the OP issued an access_token");
-  assert.equal(typeof tokens.id_token, "string", "the OP issued an id_token");
-  return { callbackURL: attempt.callbackURL, tokens, claims: jwtPayload(tokens.id_token) };
-}
-
-/** The newest token of each kind the OP issued: {access_token, refresh_token, id_token}. */
-export async function latestTokens(server) {
-  const out = {};
-  for (const t of await server.issued()) out[t.kind] = t.value;
-  return out;
-}
-
-/**
- * Runs the login flow through the OP's login form like signIn(), but does not require it to
- * succeed. Resolves after the app rendered the outcome to
- * { callbackURL, errorCode, errorText } (errorCode "" when no error is shown).
- */
-export async function attemptSignIn(session, server, path = "/") {
-  const { page } = session;
-  await page.goto(`${server.appOrigin}${path}`);
-  await waitReady(page);
-  await page.locator('#status[data-state="signed-out"]').waitFor();
-
-  const issuerOrigin = new URL(server.config.issuer).origin;
-  await page.click("#login");
-  await page.waitForURL((u) => u.origin === issuerOrigin);
-  await page.locator("#username").waitFor();
-
-  const backOnApp = waitForNavigationRequest(page, (u) => u.origin === server.appOrigin);
-  await page.fill("#username", USERNAME);
-  await page.fill("#password", PASSWORD);
-  await page.click("#sign-in");
-  const callbackReq = await backOnApp;
-  await waitReady(page);
-  const error = page.locator("#error");
-  return {
-    callbackURL: callbackReq.url(),
-    errorCode: (await error.getAttribute("data-code")) || "",
-    errorText: (await error.textContent()) || "",
-  };
 }
 
 /**
@@ -412,4 +251,225 @@ export async function authorizeAtOP(authURL, { username = USERNAME, password = P
     res = await step(next.href);
   }
   throw new Error("too many redirects at the OP");
+}
+
+/** Registers fn's tests once per selected browser, in a suite that launches and closes it. */
+export function forEachBrowser(fn) {
+  for (const name of selectedBrowsers()) {
+    describe(name, () => {
+      let browser = null;
+      before(async () => {
+        browser = await launchBrowser(name);
+      });
+      after(async () => {
+        await browser?.close().catch(() => {});
+      });
+      fn(name, () => browser);
+    });
+  }
+}
+
+/** Waits until the demo finished its initial rendering (callback handling included). */
+export async function waitReady(page, { timeout = STEP_TIMEOUT_MS } = {}) {
+  await page.waitForSelector('body[data-ready="true"]', { state: "attached", timeout });
+}
+
+/**
+ * Runs action (which makes the page navigate, possibly through other origins) and waits until an
+ * app page finished its rendering: the current page is marked stale first, so that only a newly
+ * loaded app page satisfies waitReady.
+ */
+export async function navigateAndWait(page, action, opts) {
+  await page.evaluate(() => {
+    if (document.body) document.body.dataset.ready = "stale";
+  });
+  await action();
+  await waitReady(page, opts);
+}
+
+export async function reloadAndWait(page) {
+  await page.reload();
+  await waitReady(page);
+}
+
+/** The URLs of a context's open tabs, for failure reports (codes, states and tokens redacted). */
+export async function describePages(context) {
+  const out = [];
+  for (const [i, p] of (await context.pages().catch(() => [])).entries()) {
+    const u = await Promise.resolve(p.url()).catch((e) => `(${e.message})`);
+    out.push(`tab ${i}: ${redactURL(u)}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Runs fn(session) in a fresh browser context ({context, page, browserName}) and closes it
+ * afterwards. On failure it prints the tabs' URLs and the server log of this test, then rethrows.
+ */
+export async function withSession(t, server, browser, fn) {
+  const mark = server.mark();
+  // Server-side records (grants, issued tokens, API requests, SSO sessions) count from here.
+  await server.reset();
+  await server.resetAPIRequests();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const s = { context, page, browserName: browser.name };
+  try {
+    await fn(s);
+  } catch (err) {
+    console.error(
+      [
+        `\n===== ${t.fullName || t.name} failed =====`,
+        await describePages(context),
+        "--- server log (this test) ---",
+        server.logSince(mark) || "(empty)",
+        "===== end =====\n",
+      ].join("\n"),
+    );
+    throw err;
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+/** The ID token claims the demo shows in #claims. */
+export async function shownClaims(page) {
+  return JSON.parse(await page.textContent("#claims"));
+}
+
+/**
+ * Signs in through the OP login form and checks the outcome: no error, signed in, one
+ * authorization_code grant at the OP. Returns { callbackURL (with {callbackURL: true}), claims }.
+ */
+export async function signIn(session, server, opts = {}) {
+  const { page } = session;
+  const before = await server.stats();
+  const attempt = await attemptSignIn(session, server, opts);
+  assert.ok(!attempt.errorCode, `sign-in ended with error ${attempt.errorText}`);
+  await page.waitForSelector('#status[data-state="signed-in"]');
+  const after = await server.stats();
+  assert.equal(after.grants.authorization_code - before.grants.authorization_code, 1, "exactly one authorization_code grant at the OP");
+  return { callbackURL: attempt.callbackURL, claims: await shownClaims(page) };
+}
+
+/**
+ * Runs the login flow like signIn(), but does not require it to succeed. Resolves after the app
+ * rendered the outcome to { callbackURL, errorCode, errorText } (errorCode "" when no error is
+ * shown). The browser fills in the OP's login form, unless callbackURL: true, when Node posts it
+ * (authorizeAtOP on the browser's authorization request) and the browser opens the callback URL
+ * the OP answered: the only way to learn that URL without network events.
+ */
+export async function attemptSignIn(session, server, { query = "", callbackURL: wantCallback = false } = {}) {
+  const { page } = session;
+  await page.goto(`${server.appOrigin}/${query}`);
+  await waitReady(page);
+  await page.waitForSelector('#status[data-state="signed-out"]');
+
+  const issuerOrigin = new URL(server.config.issuer).origin;
+  await page.click("#login");
+  await page.waitForURL((u) => u.origin === issuerOrigin);
+  await page.waitForSelector("#username");
+
+  let callbackURL = null;
+  if (wantCallback) {
+    const loginURL = new URL(await page.url());
+    callbackURL = await loginAtOP(loginURL);
+    await page.goto(callbackURL);
+    await waitReady(page);
+  } else {
+    await page.fill("#username", USERNAME);
+    await page.fill("#password", PASSWORD);
+    await navigateAndWait(page, () => page.click("#sign-in"));
+  }
+  return {
+    callbackURL,
+    errorCode: (await page.getAttribute("#error", "data-code")) || "",
+    errorText: (await page.textContent("#error")) || "",
+  };
+}
+
+/** Signs in at the OP's login page loginURL (…/login?authRequestID=…) over plain HTTP; returns the callback URL. */
+async function loginAtOP(loginURL, { username = USERNAME, password = PASSWORD } = {}) {
+  const opOrigin = loginURL.origin;
+  const id = loginURL.searchParams.get("authRequestID");
+  if (!id) throw new Error(`not the OP's login page: ${bareURL(loginURL.href)}`);
+  const step = (url, init = {}) => fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  let res = await step(new URL("/login", loginURL).href, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ id, username, password, action: "sign-in" }).toString(),
+  });
+  let at = loginURL.href;
+  for (let hops = 0; hops < 5; hops++) {
+    const loc = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || !loc) throw new Error(`sign-in at the OP: HTTP ${res.status} without a redirect`);
+    const next = new URL(loc, at);
+    if (next.origin !== opOrigin) return next.href;
+    at = next.href;
+    res = await step(next.href);
+  }
+  throw new Error("too many redirects at the OP");
+}
+
+export const sha256 = (s) => createHash("sha256").update(s).digest("hex");
+
+/** The newest token of each kind the OP issued: {access_token, refresh_token, id_token}. */
+export async function latestTokens(server) {
+  const out = {};
+  for (const t of await server.issued()) out[t.kind] = t.value;
+  return out;
+}
+
+/**
+ * The hex SHA-256 of the access token window.auth.fetch sends now, as /api/flaky recorded it
+ * ("" when it sent none). The test never sees the token itself.
+ */
+export async function accessTokenHash(page, server) {
+  const id = `hash-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  await page.evaluate((u) => window.auth.fetch(u).then((r) => r.status), `/api/flaky?id=${id}&fail=0`);
+  const res = await fetch(`${server.appOrigin}/__test/flaky?id=${id}`, { signal: AbortSignal.timeout(5_000) });
+  const seen = (await res.json()).requests;
+  assert.equal(seen.length, 1, "one /api/flaky request");
+  return seen[0].token;
+}
+
+const JWT_RE = /eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}/;
+const TOKENISH_RE = /[A-Za-z0-9._~+\/=-]{16,}/g;
+
+/**
+ * Token containment without knowing the tokens: fails when text holds a JWT-shaped string (ID and
+ * access tokens are JWTs here) or a token-like string whose SHA-256 is one of tokenHashes.
+ */
+export function assertNoTokens(where, text, tokenHashes = []) {
+  const s = String(text);
+  const jwt = s.match(JWT_RE);
+  assert.ok(!jwt, `a JWT (${jwt && jwt[0].slice(0, 12)}…) found in ${where}`);
+  const hashes = new Set(tokenHashes.filter(Boolean));
+  if (hashes.size === 0) return;
+  for (const m of s.matchAll(TOKENISH_RE)) {
+    // The token may sit in a longer run (e.g. "access_token=…"): try each split at a separator.
+    const run = m[0];
+    const cands = new Set([run, ...run.split(/[=+\/]/)]);
+    for (const c of cands) assert.ok(!hashes.has(sha256(c)), `a token (by its hash) found in ${where}`);
+  }
+}
+
+/**
+ * What the page of the app origin keeps and shows, for containment checks: Web Storage, IndexedDB
+ * database names, document.cookie, history.state, the URL and the DOM.
+ */
+export function pageDump(page) {
+  return page.evaluate(async () => {
+    const all = (st) => Object.fromEntries(Array.from({ length: st.length }, (_, i) => st.key(i)).map((k) => [k, st.getItem(k)]));
+    return {
+      local: JSON.stringify(all(localStorage)),
+      session: JSON.stringify(all(sessionStorage)),
+      sessionKeys: Object.keys(all(sessionStorage)),
+      dbs: indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
+      cookie: document.cookie,
+      historyState: JSON.stringify(history.state),
+      url: location.href,
+      dom: document.documentElement.outerHTML,
+    };
+  });
 }

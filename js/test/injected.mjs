@@ -11,6 +11,9 @@
 export const HOOKS = `(() => {
   if (window.__seen) return;
   const local = (window.__seen = []);
+  // The recorder uses these, captured before they are wrapped, and never records itself.
+  const stringify = JSON.stringify, decoder = new TextDecoder(), decode = TextDecoder.prototype.decode;
+  const text = (u8) => decode.call(decoder, u8);
   // Everything seen also goes to the test through an exposed binding, so it survives navigations.
   let busy = false;
   const seen = { push(s) {
@@ -21,21 +24,20 @@ export const HOOKS = `(() => {
   } };
   const rec = (where, v) => {
     if (busy) return;
+    busy = true;
+    let line;
     try {
       if (v == null) return;
-      if (typeof v === "string") return seen.push(where + ": " + v);
-      if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+      if (typeof v === "string") line = v;
+      else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
         const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-        return seen.push(where + ": " + new TextDecoder().decode(u8.slice(0, 1 << 20)));
-      }
-      if (v instanceof Headers) return seen.push(where + ": " + JSON.stringify([...v]));
-      if (typeof v === "object" || typeof v === "function") {
-        let s;
-        try { s = JSON.stringify(v, (k, x) => (x instanceof ArrayBuffer || ArrayBuffer.isView(x) ? new TextDecoder().decode(x) : x)); } catch { s = String(v); }
-        return seen.push(where + ": " + s);
-      }
-      seen.push(where + ": " + String(v));
-    } catch (e) { seen.push(where + ": <unrecordable " + e + ">"); }
+        line = text(u8.slice(0, 1 << 20));
+      } else if (v instanceof Headers) line = stringify([...v]);
+      else if (typeof v === "object" || typeof v === "function") {
+        try { line = stringify(v, (k, x) => (x instanceof ArrayBuffer || ArrayBuffer.isView(x) ? text(new Uint8Array(x.buffer || x)) : x)); } catch { line = String(v); }
+      } else line = String(v);
+    } catch (e) { line = "<unrecordable " + e + ">"; } finally { busy = false; }
+    if (line !== undefined) seen.push(where + ": " + line);
   };
   const wrap = (obj, name, where, after) => {
     const orig = obj && obj[name];

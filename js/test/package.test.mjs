@@ -11,7 +11,7 @@
 // the installed package's dist/ plus .br/.gz variants. The same project also runs under
 // `vite dev` (with optimizeDeps.exclude, as the README says) far enough to load the WASM.
 
-import { test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { JS_DIR, launchBrowser, newSession, signIn, startServer } from "./harness.mjs";
+import { CHROMIUM_SKIP, JS_DIR, chromiumTest as test, launchBrowser, newSession, signIn, startServer } from "./playwright-harness.mjs";
 
 const run = promisify(execFile);
 const gzip = promisify(zlib.gzip);
@@ -35,12 +35,17 @@ const TEST_TIMEOUT_MS = 60_000;
 const EXPECTED_FILES = [
   "package.json",
   "dist/pkce-wasm.js",
+  "dist/pkce-wasm.worker.js",
   "dist/pkce-wasm.d.ts",
   "dist/wasm_exec.js",
   "dist/pkce.wasm",
   "dist/pkce-wasm.iife.js",
   "dist/pkce-wasm.iife.d.ts",
+  "dist/react.js",
+  "dist/react.d.ts",
 ];
+/** Required beside them: the license and the package's README. */
+const REQUIRED_DOCS = ["LICENSE", "README.md"];
 
 let tmp; // everything temporary lives here
 let app; // the scratch Vite project
@@ -58,6 +63,7 @@ async function npm(args, cwd) {
 }
 
 before(async () => {
+  if (CHROMIUM_SKIP) return;
   for (const f of EXPECTED_FILES.filter((f) => f.startsWith("dist/"))) {
     if (!existsSync(path.join(JS_DIR, f))) throw new Error(`${f} missing in ${JS_DIR}: run \`make build\` first`);
   }
@@ -124,6 +130,7 @@ async function withSession(t, fn) {
 test("npm pack: only what a consumer needs, and every exports target is in it", async () => {
   const files = pack.files.map((f) => f.path).filter((p) => !/^(README|LICENSE|LICENCE)(\.|$)/i.test(p));
   assert.deepEqual([...files].sort(), [...EXPECTED_FILES].sort(), `tarball files: ${files.join(", ")}`);
+  for (const f of REQUIRED_DOCS) assert.ok(pack.files.some((x) => x.path === f), `${f} is in the tarball (LICENSE: npm's prepack copies ../LICENSE)`);
   console.log(
     `${pack.filename}: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked\n` +
       pack.files.map((f) => `  ${String(f.size).padStart(9)}  ${f.path}`).join("\n"),
@@ -144,19 +151,29 @@ test("npm pack: only what a consumer needs, and every exports target is in it", 
   assert.ok(pkg.sideEffects === undefined || pkg.sideEffects.includes("./dist/wasm_exec.js"), "wasm_exec.js keeps its side effects");
 });
 
+/** The paths the app origin served, from the server's access log lines. */
+function appPaths(log) {
+  return [...log.matchAll(/msg=app method=GET path=(\S+)/g)].map((m) => m[1]);
+}
+
 test("Vite app bundling the tarball: sign in at the OP, back signed in, /api/me → 200", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { page } = s;
+    const mark = server.mark();
     const { claims } = await signIn(s, server);
     await page.click("#call-api");
     await page.locator('#api-result[data-status="200"]').waitFor();
     const body = JSON.parse(await page.locator("#api-result").textContent());
     assert.equal(body.sub, claims.sub, "/api/me answers for the signed-in user");
 
-    // The WASM came from Vite's hashed asset, not from the dev server's /pkce/.
-    const wasm = s.requests.filter((r) => new URL(r.url).pathname.endsWith(".wasm")).map((r) => new URL(r.url).pathname);
+    // The worker and the WASM came from Vite's hashed assets, not from the dev server's /pkce/
+    // (the worker fetches the WASM: read the server's access log, not the page's requests).
+    const served = appPaths(server.logSince(mark));
+    const wasm = served.filter((p) => p.endsWith(".wasm"));
     assert.ok(wasm.length > 0 && wasm.every((p) => /^\/assets\/pkce-[\w-]+\.wasm$/.test(p)), `wasm requests: ${wasm}`);
-    assert.ok(!s.requests.some((r) => new URL(r.url).pathname.startsWith("/pkce/")), "nothing loaded from /pkce/");
+    const worker = served.filter((p) => /worker/.test(p));
+    assert.ok(worker.length > 0 && worker.every((p) => /^\/assets\/pkce-wasm\.worker-[\w-]+\.js$/.test(p)), `worker requests: ${worker}`);
+    assert.ok(!served.some((p) => p.startsWith("/pkce/")), `nothing loaded from /pkce/: ${served}`);
     assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
   }),
 );
@@ -164,21 +181,25 @@ test("Vite app bundling the tarball: sign in at the OP, back signed in, /api/me 
 test("IIFE: <script src=/pkce/pkce-wasm.iife.js> finds pkce.wasm next to it and reaches the OP login", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { page } = s;
-    const wasmResponse = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(".wasm"));
+    const mark = server.mark();
     await page.goto(`${server.appOrigin}/iife/`);
     await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
     assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, "no error while loading");
     assert.equal(await page.evaluate(() => document.body.dataset.badConfig), "invalid_config", "rejects with PkceWasm.PkceWasmError");
     assert.deepEqual(await page.evaluate(() => Object.keys(window.PkceWasm).sort()), ["PkceWasmError", "create", "isCallback"]);
 
-    // Resolved against the script's URL (/pkce/), not the page's (/iife/); served precompressed,
-    // with the type instantiateStreaming needs.
-    const res = await wasmResponse;
-    assert.equal(new URL(res.url()).pathname, "/pkce/pkce.wasm");
-    const h = await res.allHeaders();
+    // The worker and the WASM resolved against the script's URL (/pkce/), not the page's (/iife/)
+    // (the worker fetches the WASM: read the server's access log); served precompressed, with the
+    // type instantiateStreaming needs.
+    const served = appPaths(server.logSince(mark));
+    assert.ok(served.includes("/pkce/pkce-wasm.worker.js"), `the worker came from /pkce/: ${served}`);
+    assert.ok(served.includes("/pkce/pkce.wasm"), `pkce.wasm came from /pkce/: ${served}`);
+    const res = await fetch(`${server.appOrigin}/pkce/pkce.wasm`, { headers: { "Accept-Encoding": "br, gzip" } });
+    const h = Object.fromEntries(res.headers);
+    await res.arrayBuffer();
     assert.equal(h["content-type"], "application/wasm");
     assert.ok(["br", "gzip"].includes(h["content-encoding"]), `pkce.wasm Content-Encoding ${h["content-encoding"]}`);
-    t.diagnostic(`pkce.wasm arrived with Content-Encoding ${h["content-encoding"]}`);
+    t.diagnostic(`pkce.wasm is served with Content-Encoding ${h["content-encoding"]}`);
     assert.match(h["etag"] || "", /^"[0-9a-f]{32}"$/);
     assert.equal(h["cache-control"], "no-cache");
     assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
@@ -198,7 +219,9 @@ test("IIFE: <script src=/pkce/pkce-wasm.iife.js> finds pkce.wasm next to it and 
 test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module, a client is created", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { createServer } = await import("vite");
+    const served = []; // what the Vite dev server served (the worker's requests included)
     const dev = await createServer({
+      plugins: [{ name: "record", configureServer(srv) { srv.middlewares.use((req, _res, next) => { served.push(req.url.split("?")[0]); next(); }); } }],
       root: app,
       configFile: false,
       logLevel: "warn",
@@ -214,10 +237,101 @@ test("vite dev with optimizeDeps.exclude: pkce.wasm resolves next to the module,
       await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
       assert.equal(await page.locator("#error").getAttribute("data-code"), "", await page.locator("#error").textContent());
       await page.locator('#status[data-state="signed-out"]').waitFor();
-      const wasm = s.requests.filter((r) => new URL(r.url).pathname.endsWith(".wasm")).map((r) => new URL(r.url).pathname);
-      assert.deepEqual(wasm, ["/node_modules/pkce-wasm/dist/pkce.wasm"]);
+      const wasm = served.filter((p) => p.endsWith(".wasm"));
+      assert.deepEqual([...new Set(wasm)], ["/node_modules/pkce-wasm/dist/pkce.wasm"]);
     } finally {
       await dev.close();
     }
   }),
 );
+
+// pkce-wasm/react: a scratch Vite app that installs the tarball with react and react-dom, renders an
+// <AuthProvider> inside <StrictMode> (built in development mode: effects run twice) and signs in.
+// It has its own dev server (PACKAGE_REACT_APP_PORT / PACKAGE_REACT_OP_PORT, 18382/19392) whose
+// root's demo/ is the React build, so that /callback, the registered redirect URI, serves it.
+import { PASSWORD, USERNAME } from "./harness.mjs";
+
+const REACT_APP_PORT = Number(process.env.PACKAGE_REACT_APP_PORT || 18382);
+const REACT_OP_PORT = Number(process.env.PACKAGE_REACT_OP_PORT || 19392);
+
+test("React (pkce-wasm/react) in StrictMode, Vite-built: callback handled once, signed in, API 200, no token in the DOM", { timeout: 180_000 }, async (t) => {
+  const reactApp = path.join(tmp, "react-app");
+  await cp(path.join(FIXTURES, "vite-react-app"), reactApp, { recursive: true });
+  await writeFile(path.join(reactApp, "package.json"), JSON.stringify({ name: "scratch-react-app", private: true, type: "module" }));
+  // The React versions js/ itself installed (in npm's cache already: no registry access needed).
+  const version = async (name) => JSON.parse(await readFile(path.join(JS_DIR, "node_modules", name, "package.json"), "utf8")).version;
+  const deps = [tarball, `react@${await version("react")}`, `react-dom@${await version("react-dom")}`];
+  await npm(["install", ...deps, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], reactApp);
+
+  const root = path.join(tmp, "react-root");
+  await mkdir(path.join(root, "js", "dist"), { recursive: true });
+  const { build } = await import("vite");
+  await build({
+    root: reactApp,
+    configFile: false,
+    logLevel: "warn",
+    mode: "development",
+    define: { "process.env.NODE_ENV": JSON.stringify("development") }, // React's development build: StrictMode double-invokes
+    build: { outDir: path.join(root, "demo"), emptyOutDir: true, minify: false },
+  });
+
+  const reactServer = await startServer({ appPort: REACT_APP_PORT, opPort: REACT_OP_PORT, extraArgs: ["-root", root] });
+  const mark = reactServer.mark();
+  const s = await newSession(browser, reactServer);
+  try {
+    const { page } = s;
+    // signIn: the OP's login form, back on /callback, #status signed-in, no #error, and exactly one
+    // authorization_code grant at the OP.
+    const { claims } = await signIn(s, reactServer);
+    assert.equal(await page.evaluate(() => window.__effectRuns), 2, "StrictMode ran the effects twice");
+    assert.equal(new URL(page.url()).pathname, "/", "replaced /callback with the returnTo");
+    assert.equal(new URL(page.url()).search, "", "no code or state left in the URL");
+    assert.match(await page.locator("#status").textContent(), new RegExp(`Signed in as ${claims.name || claims.sub}`));
+    assert.equal(await page.locator("#error").getAttribute("data-code"), "", "no error (no state_mismatch from a second callback run)");
+    const stats = await reactServer.stats();
+    assert.equal(stats.grants?.authorization_code, 1, `one code exchange: ${JSON.stringify(stats.grants)}`);
+
+    await page.click("#call-api");
+    await page.locator('#api-result[data-status="200"]').waitFor();
+    assert.equal(JSON.parse(await page.locator("#api-result").textContent()).sub, claims.sub, "/api/me answers for the signed-in user");
+    const api = await reactServer.apiRequests();
+    assert.ok(api.some((r) => r.path === "/api/me" && /^Bearer /.test(r.authorization || "")), `API requests: ${JSON.stringify(api.map((r) => r.path))}`);
+
+    // The hook's state is rendered (#claims, #state): no token the OP issued is anywhere in the page.
+    const html = await page.evaluate(() => document.documentElement.outerHTML);
+    const issued = await reactServer.issued();
+    assert.ok(issued.length >= 2, `the OP issued tokens: ${issued.map((x) => x.kind)}`);
+    for (const tok of issued) assert.ok(!html.includes(tok.value), `the ${tok.kind} is not in the DOM`);
+    assert.ok(!s.consoleLines.some((l) => /pageerror|state_mismatch/.test(l)), s.consoleLines.join("\n"));
+
+    // Sign out: RP-initiated logout at the OP, back at / signed out.
+    const backHome = page.waitForURL((u) => u.origin === reactServer.appOrigin && u.pathname === "/" && u.search === "");
+    await page.click("#logout");
+    await backHome;
+    await page.locator('#status[data-state="signed-out"]').waitFor();
+
+    // loginPopup: the popup's own AuthProvider hands the callback to the worker and closes (no
+    // second exchange, no navigation of the opener); the opener's state turns signed-in.
+    const popupPromise = page.waitForEvent("popup");
+    await page.click("#login-popup");
+    const popup = await popupPromise;
+    popup.on("console", (m) => s.consoleLines.push(`[popup console.${m.type()}] ${m.text()}`));
+    popup.on("pageerror", (e) => s.consoleLines.push(`[popup pageerror] ${e.stack || e.message}`));
+    await popup.locator("#username").waitFor();
+    await popup.fill("#username", USERNAME);
+    await popup.fill("#password", PASSWORD);
+    await Promise.all([popup.waitForEvent("close"), popup.click("#sign-in")]);
+    await page.locator('#status[data-state="signed-in"]').waitFor();
+    assert.equal(await page.locator("#error").getAttribute("data-code"), "");
+    assert.equal(new URL(page.url()).pathname, "/", "the opener stayed where it was");
+    assert.equal((await reactServer.stats()).grants?.authorization_code, 2, "one more code exchange for the popup login");
+    const html2 = await page.evaluate(() => document.documentElement.outerHTML);
+    for (const tok of await reactServer.issued()) assert.ok(!html2.includes(tok.value), `the ${tok.kind} is not in the DOM`);
+  } catch (err) {
+    console.error(`\n===== ${t.name} failed =====\n${s.diagnostics()}\n--- server log (this test) ---\n${reactServer.logSince(mark) || "(empty)"}\n===== end =====\n`);
+    throw err;
+  } finally {
+    await s.context.close().catch(() => {});
+    await reactServer.stop();
+  }
+});

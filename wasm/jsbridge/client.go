@@ -13,9 +13,10 @@ import (
 
 // configKeys are the options create accepts; anything else is a typo we report.
 // Page-only options (isolation, workerUrl, wasmUrl) are taken out by the loader before this.
-var configKeys = []string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
+var configKeys = append([]string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
 	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken",
-	"dpop"}
+	"dpop"},
+	authOptionKeys...)
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
 // every member so that mistakes fail at create with invalid_config.
@@ -81,6 +82,11 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 		}
 		c.DPoP, _ = v.Bool()
 	}
+	ao, err := b.readAuthOptions(o)
+	if err != nil {
+		return c, err
+	}
+	c.Audience, c.Resource, c.MaxAge, c.ACRValues, c.ExtraParams = ao.Audience, ao.Resource, ao.MaxAge, ao.ACRValues, ao.ExtraParams
 	ro, err := o.Get("resourceOrigins")
 	if err != nil {
 		return c, err
@@ -292,6 +298,11 @@ func (b *Bridge) beginLogin(ctx context.Context, c *core.Client, o safejs.Value)
 			return nil, err
 		}
 	}
+	ao, err := b.readAuthOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	lo.Audience, lo.Resource, lo.MaxAge, lo.ACRValues, lo.ExtraParams = ao.Audience, ao.Resource, ao.MaxAge, ao.ACRValues, ao.ExtraParams
 	u, err := c.BeginLogin(ctx, lo)
 	if err != nil {
 		return nil, err

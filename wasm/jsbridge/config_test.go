@@ -163,3 +163,51 @@ func TestCreateWithoutStore(t *testing.T) {
 		}
 	}
 }
+
+// The authorization options pass through with their JS types checked; wrong types are
+// invalid_config (their values are core's to check).
+func TestReadConfigAuthOptions(t *testing.T) {
+	b := newTestBridge(t)
+	c, err := b.ReadConfig(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb",
+		audience: "https://api.example.com", resource: ["https://a.example.com", "https://b.example.com"], maxAge: 300,
+		acrValues: "urn:mace:incommon:iap:silver", extraParams: {ui_locales: "de"}}`, nil))
+	if err != nil {
+		t.Fatalf("ReadConfig: %v", err)
+	}
+	if c.Audience != "https://api.example.com" || len(c.Resource) != 2 || c.Resource[1] != "https://b.example.com" ||
+		c.MaxAge == nil || *c.MaxAge != 300*time.Second || c.ACRValues != "urn:mace:incommon:iap:silver" || c.ExtraParams["ui_locales"] != "de" {
+		t.Errorf("auth options = %+v", c)
+	}
+	c, err = b.ReadConfig(jsEval(t, `{issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb", resource: "https://a.example.com"}`, nil))
+	if err != nil || len(c.Resource) != 1 {
+		t.Errorf("one resource as a string: %v, %v", c.Resource, err)
+	}
+	for _, bad := range []string{`{resource: 5}`, `{resource: ["a", 1]}`, `{maxAge: "300"}`, `{maxAge: 1.5}`, `{maxAge: -1}`,
+		`{extraParams: "x=y"}`, `{extraParams: {a: 1}}`, `{extraParams: ["a"]}`, `{audience: 1}`} {
+		_, err := b.ReadConfig(jsEval(t, `Object.assign({issuer: "https://op.example.com", clientId: "c", redirectUri: "https://app.example.com/cb"}, `+bad+`)`, nil))
+		if err == nil {
+			t.Errorf("%s accepted", bad)
+			continue
+		}
+		wantCode(t, err, core.CodeInvalidConfig)
+	}
+}
+
+// A provider's error reaches JS with its raw value and HTTP status beside our code.
+func TestToJSErrorCarriesProviderWords(t *testing.T) {
+	b := newTestBridge(t)
+	v := b.toJSError(&core.Error{Code: core.CodeProviderError, Description: "x", OAuthError: "foo_bar", Status: 400})
+	if got := str(t, v, "code"); got != "provider_error" {
+		t.Errorf("code = %q", got)
+	}
+	if got := str(t, v, "oauthError"); got != "foo_bar" {
+		t.Errorf("oauthError = %q", got)
+	}
+	if got := num(t, v, "status"); got != 400 {
+		t.Errorf("status = %d", got)
+	}
+	v = b.toJSError(&core.Error{Code: core.CodeInvalidConfig, Description: "ours"})
+	if o := prop(t, v, "oauthError"); !o.IsUndefined() {
+		t.Errorf("a library error has oauthError %v", o.Type())
+	}
+}

@@ -41,6 +41,13 @@ func (b *Bridge) toJSError(err error) safejs.Value {
 		v, _ = safejs.ValueOf(code + ": " + desc)
 		return v
 	}
+	// The provider's own words, kept apart from our code (core.Error.OAuthError, Status).
+	if ce != nil && ce.OAuthError != "" {
+		_ = v.Set("oauthError", ce.OAuthError)
+	}
+	if ce != nil && ce.Status != 0 {
+		_ = v.Set("status", ce.Status)
+	}
 	var rej *Rejection
 	if errors.As(err, &rej) {
 		_ = v.Set("cause", rej.Value)

@@ -23,7 +23,7 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	}
 	req, err := b.requestCtor.New(jsArgs...)
 	if err != nil {
-		return nil, &core.Error{Code: "invalid_request", Description: "fetch arguments are not a valid request: " + err.Error()}
+		return nil, &core.Error{Code: core.CodeInvalidConfig, Description: "fetch arguments are not a valid request: " + err.Error()}
 	}
 	u, err := getString(req, "url")
 	if err != nil {

@@ -345,7 +345,7 @@ func TestWrappedFetchInvalidArguments(t *testing.T) {
 			if _, err := callWrapped(t, b, c, args...); err == nil {
 				t.Fatal("accepted")
 			} else {
-				wantCode(t, err, "invalid_request")
+				wantCode(t, err, core.CodeInvalidConfig)
 			}
 			if calls(t, fake) != before {
 				t.Fatal("fetch called for invalid arguments")
