@@ -55,7 +55,7 @@ server:
 deps:
 	@bash .ci/deps.sh
 
-demo: build
+demo: deps build
 	./bin/devserver
 
 vet:

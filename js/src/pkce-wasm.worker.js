@@ -46,7 +46,8 @@ function post(port, msg, transfer) {
   try {
     port.postMessage(msg, transfer || []);
   } catch {
-    ports.delete(port); // a closed tab's port
+    // Nothing to do: a message that cannot be cloned is a bug here, and a closed tab's port
+    // does not throw.
   }
 }
 
@@ -210,7 +211,7 @@ async function proxyFetch(port, id, c, r) {
   }
   if (streamTransfer !== false) {
     try {
-      post(port, { t: "result", id, value: { ...head, body: res.body } }, [res.body]);
+      port.postMessage({ t: "result", id, value: { ...head, body: res.body } }, [res.body]);
       streamTransfer = true;
       mine.delete(id); // the page owns the stream now; cancelling it there stops the download
       return;
@@ -245,7 +246,7 @@ async function proxyFetch(port, id, c, r) {
 
 const DB = "pkce-wasm";
 const STORE = "transactions";
-const TX_TTL_MS = 10 * 60 * 1000;
+const TX_TTL_MS = 30 * 60 * 1000; // as core.transactionTTL
 
 function openDB() {
   return new Promise((resolve, reject) => {

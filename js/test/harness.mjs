@@ -458,6 +458,10 @@ export function assertNoTokens(where, text, tokenHashes = []) {
  * What the page of the app origin keeps and shows, for containment checks: Web Storage, IndexedDB
  * database names, document.cookie, history.state, the URL and the DOM.
  */
+/**
+ * What a script in page can read: web storage, IndexedDB (names, and the rows of pkce-wasm's
+ * stores), cookies, history.state, the URL and the DOM. assertDumpClean checks it.
+ */
 export function pageDump(page) {
   return page.evaluate(async () => {
     const all = (st) => Object.fromEntries(Array.from({ length: st.length }, (_, i) => st.key(i)).map((k) => [k, st.getItem(k)]));
@@ -466,10 +470,50 @@ export function pageDump(page) {
       session: JSON.stringify(all(sessionStorage)),
       sessionKeys: Object.keys(all(sessionStorage)),
       dbs: indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
+      // The worker's store of login transactions (and DPoP keys): its rows, as a page script reads them.
+      idb: await new Promise((resolve) => {
+        const r = indexedDB.open("pkce-wasm");
+        r.onerror = () => resolve({});
+        r.onsuccess = async () => {
+          const db = r.result, out = {};
+          for (const store of db.objectStoreNames) {
+            out[store] = await new Promise((res) => {
+              const g = db.transaction(store).objectStore(store).getAll();
+              g.onsuccess = () => res(g.result);
+              g.onerror = () => res([]);
+            });
+          }
+          db.close();
+          resolve(out);
+        };
+      }),
       cookie: document.cookie,
       historyState: JSON.stringify(history.state),
       url: location.href,
       dom: document.documentElement.outerHTML,
     };
   });
+}
+
+/**
+ * Fails when a page dump (pageDump) holds a token or a leftover login transaction: only the
+ * worker's own IndexedDB database may exist, and its transaction store is empty once the callback
+ * is done (transactions are single-use).
+ */
+export function assertDumpClean(dump, check) {
+  assert.ok(dump.dbs.every((n) => n === "pkce-wasm"), `unexpected IndexedDB databases: ${dump.dbs}`);
+  assert.deepEqual(dump.idb.transactions || [], [], "a login transaction is left in IndexedDB");
+  check("IndexedDB", JSON.stringify(dump.idb));
+}
+
+/**
+ * A containment check for text a page script can read: no JWT-shaped string or access-token hash
+ * (assertNoTokens), and none of the tokens the OP issued (its record), refresh tokens included.
+ */
+export async function tokenCheck(server, hashes = []) {
+  const issued = (await server.issued()).map((t) => t);
+  return (where, text) => {
+    assertNoTokens(where, text, hashes);
+    for (const t of issued) assert.ok(!String(text).includes(t.value), `an issued ${t.kind} found in ${where}`);
+  };
 }
