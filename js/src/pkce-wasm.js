@@ -97,8 +97,58 @@ async function workerName(config) {
   return `pkce-wasm:${PROTOCOL}:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+// ---- the DPoP key pair (option dpop), in IndexedDB ----
+// The authorization code is bound to the key before the redirect (RFC 9449 §10) and exchanged
+// after it, maybe by a new worker or page: the CryptoKeyPair (structured-clonable; its private key
+// generated non-extractable by wasm/jsbridge/dpop.go) is kept in IndexedDB, one per issuer and
+// client id, and deleted at logout. A same-origin script can read it and sign with it while it
+// runs, but never export the private key. Without IndexedDB: no host.keys (a memory-only key).
+
+const KEY_DB = "pkce-wasm-dpop";
+const KEY_STORE = "keys";
+
+function dpopKeys(config) {
+  if (typeof indexedDB === "undefined" || !indexedDB) return undefined;
+  const id = `${config.issuer} ${config.clientId}`;
+  let db = null;
+  const open = () => new Promise((resolve, reject) => {
+    const req = indexedDB.open(KEY_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(KEY_STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const run = async (mode, fn) => {
+    db = db || (await open());
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(KEY_STORE, mode);
+      let result;
+      fn(tx.objectStore(KEY_STORE), (v) => { result = v; });
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  };
+  return {
+    get: () => run("readonly", (s, result) => {
+      const g = s.get(id);
+      g.onsuccess = () => result(g.result || null);
+    }),
+    // Add unless another tab (dedicated workers) stored one first: then that one is used.
+    put: (pair) => run("readwrite", (s, result) => {
+      const g = s.get(id);
+      g.onsuccess = () => {
+        if (g.result) return result(g.result);
+        const v = { privateKey: pair.privateKey, publicKey: pair.publicKey };
+        s.put(v, id);
+        result(v);
+      };
+    }),
+    delete: () => run("readwrite", (s) => { s.delete(id); }),
+  };
+}
+
 /** Internal: what pkce-wasm.worker.js shares with this file. Not a public API. */
-export const _workerSupport = Object.freeze({ PROTOCOL, loadBridge, workerName, callbackState, toError, fromError });
+export const _workerSupport = Object.freeze({ PROTOCOL, loadBridge, workerName, callbackState, toError, fromError, dpopKeys });
 
 function toError(e) {
   if (e instanceof PkceWasmError) return e;
@@ -341,7 +391,8 @@ function sessionStore() {
 
 async function createInPage(config, wasmUrl, emit) {
   const bridge = await loadBridge(wasmUrl);
-  const core = await bridge.create(config, { store: sessionStore(), emit, shared: false });
+  const keys = config.dpop === true ? dpopKeys(config) : undefined;
+  const core = await bridge.create(config, { store: sessionStore(), emit, shared: false, keys });
   return { core, shared: false };
 }
 

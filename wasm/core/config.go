@@ -19,6 +19,7 @@ type Config struct {
 	ClockSkew             time.Duration // tolerance for exp/iat/nbf; default 30 s
 	RefreshMargin         time.Duration // refresh this long before expiry; default 60 s
 	NoAutoRefresh         bool          // no proactive refresh: only lazily, when a token is needed
+	DPoP                  bool          // bind tokens to a key with DPoP (RFC 9449); the provider must support ES256
 
 	// Optional authorization request parameters sent with every login; LoginOptions override them.
 	Audience    string            // Auth0-style "audience" (the API the access token is for)

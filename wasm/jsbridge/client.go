@@ -14,7 +14,8 @@ import (
 // configKeys are the options create accepts; anything else is a typo we report.
 // Page-only options (isolation, workerUrl, wasmUrl) are taken out by the loader before this.
 var configKeys = append([]string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
-	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken"},
+	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken",
+	"dpop"},
 	authOptionKeys...)
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
@@ -75,6 +76,12 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 		on, _ := v.Bool()
 		c.NoAutoRefresh = !on
 	}
+	if v, err := o.Get("dpop"); err == nil && !v.IsUndefined() {
+		if v.Type() != safejs.TypeBoolean {
+			return c, &core.Error{Code: core.CodeInvalidConfig, Description: "dpop must be a boolean"}
+		}
+		c.DPoP, _ = v.Bool()
+	}
 	ao, err := b.readAuthOptions(o)
 	if err != nil {
 		return c, err
@@ -109,10 +116,12 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 //	host.store.put(key, value) and host.store.take(key) → value or null (may return Promises)
 //	host.emit(name, detail)
 //	host.shared: true in a SharedWorker (no cross-tab signals needed: every tab talks to it)
+//	host.keys: the DPoP key pair's store (see DPoPKeys); used with the dpop option
 type Host struct {
 	Store  TxStore
 	Emit   safejs.Value
 	Shared bool
+	Keys   safejs.Value
 }
 
 // Create builds a client from JS options and returns its JS face (clientObject). It does no
@@ -127,6 +136,9 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 		return safejs.Undefined(), err
 	}
 	deps := core.Deps{HTTP: FetchDoer{b}, Store: h.Store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
+	if cfg.DPoP {
+		deps.DPoPKeys = DPoPKeys{b: b, store: h.Keys}
+	}
 	if h.Emit.Type() == safejs.TypeFunction {
 		deps.Emit = func(event string, detail map[string]any) {
 			d, err := safejs.ValueOf(detail)
@@ -171,6 +183,7 @@ func (b *Bridge) readHost(host safejs.Value) (Host, error) {
 	h.Store = TxStore{b: b, store: store}
 	h.Emit, _ = host.Get("emit")
 	h.Shared = optBool(host, "shared")
+	h.Keys, _ = host.Get("keys")
 	return h, nil
 }
 
