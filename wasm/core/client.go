@@ -133,11 +133,11 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 	if o.Mode != "" && o.Mode != ModePopup && o.Mode != ModeSilent {
 		return "", newError(CodeInvalidConfig, "unknown login mode")
 	}
-	login := authOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
+	login := AuthOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
 	if err := login.validate("login"); err != nil {
 		return "", err
 	}
-	ao := c.cfg.authOptions().override(login)
+	ao := c.cfg.AuthOptions().override(login)
 	var dpopJKT string // RFC 9449 §10: bind the code to the proof key
 	if c.cfg.DPoP {
 		if err := c.requireDPoP(m); err != nil {

@@ -29,8 +29,8 @@ type Config struct {
 	ExtraParams map[string]string // provider-specific parameters; names the library sets are refused
 }
 
-func (c *Config) authOptions() authOptions {
-	return authOptions{Audience: c.Audience, Resource: c.Resource, MaxAge: c.MaxAge, ACRValues: c.ACRValues, ExtraParams: c.ExtraParams}
+func (c *Config) AuthOptions() AuthOptions {
+	return AuthOptions{Audience: c.Audience, Resource: c.Resource, MaxAge: c.MaxAge, ACRValues: c.ACRValues, ExtraParams: c.ExtraParams}
 }
 
 const (
@@ -85,7 +85,7 @@ func (c *Config) Validate() error {
 	if c.ClockSkew < 0 || c.RefreshMargin < 0 {
 		return newError(CodeInvalidConfig, "clockSkew and refreshMargin must not be negative")
 	}
-	ao := c.authOptions()
+	ao := c.AuthOptions()
 	if err := ao.validate("config"); err != nil {
 		return err
 	}
