@@ -135,12 +135,12 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	deps := core.Deps{HTTP: FetchDoer{b}, Store: h.Store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
+	o := ClientOptions{Shared: h.Shared}
 	if cfg.DPoP {
-		deps.DPoPKeys = DPoPKeys{b: b, store: h.Keys}
+		o.DPoPKeys = DPoPKeys{b: b, store: h.Keys}
 	}
 	if h.Emit.Type() == safejs.TypeFunction {
-		deps.Emit = func(event string, detail map[string]any) {
+		o.Emit = func(event string, detail map[string]any) {
 			d, err := safejs.ValueOf(detail)
 			if err != nil {
 				d = safejs.Undefined()
@@ -148,11 +148,32 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 			_, _ = h.Emit.Invoke(event, d)
 		}
 	}
-	// One client per tab (dedicated worker, or the page itself): tabs tell each other about a
-	// logout, and nothing else. No token ever crosses between tabs.
+	c, err := b.NewCoreClient(cfg, h.Store, o)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	expose := optBool(opts, "exposeAccessToken")
+	return b.clientObject(c, expose)
+}
+
+// ClientOptions are what differs between the browser clients NewCoreClient builds.
+type ClientOptions struct {
+	Emit     func(event string, detail map[string]any) // lifecycle events; nil: none
+	Shared   bool                                      // a SharedWorker's client: no cross-tab signal needed
+	DPoPKeys core.DPoPKeyStore                         // with Config.DPoP
+}
+
+// NewCoreClient is the one place a core.Client is assembled in a browser (the JS bundle's Create
+// and the Go API, wasm/pkce): JS fetch, WebCrypto, crypto.getRandomValues, the given transaction
+// store and, for a client of one tab (a dedicated worker, or the page itself), the token-free
+// logout signal between tabs. No token ever crosses between tabs.
+func (b *Bridge) NewCoreClient(cfg core.Config, store core.TxStore, o ClientOptions) (*core.Client, error) {
+	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b},
+		Emit: o.Emit, DPoPKeys: o.DPoPKeys}
+	// Messages from other tabs wait until the client exists.
 	var c *core.Client
 	ready := make(chan struct{})
-	if !h.Shared {
+	if !o.Shared {
 		if tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
 			<-ready
 			if c != nil {
@@ -162,13 +183,9 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 			deps.Tabs = tabs
 		}
 	}
-	c, err = core.NewClient(cfg, deps)
+	c, err := core.NewClient(cfg, deps)
 	close(ready)
-	if err != nil {
-		return safejs.Undefined(), err
-	}
-	expose := optBool(opts, "exposeAccessToken")
-	return b.clientObject(c, expose)
+	return c, err
 }
 
 func (b *Bridge) readHost(host safejs.Value) (Host, error) {
