@@ -406,6 +406,14 @@ const START_TIMEOUT_MS = 30000;
 
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
 
+// webKitEngine: Safari, and every browser on iOS. There a SharedWorker is not used: in WebKitGTK
+// 2.50 one shared by three windows, or whose hosting window closes, stops for every tab (measured
+// with js/test's WebKit driver), which would sign every tab out. Each tab gets a dedicated Worker.
+function webKitEngine() {
+  const ua = (globalThis.navigator && navigator.userAgent) || "";
+  return /AppleWebKit\//.test(ua) && !/(Chrome|Chromium|Edg)\//.test(ua);
+}
+
 // WorkerCore is the worker's client seen from the page: the same methods as Go's client object,
 // each a message to the worker. It notices a dead worker (a heartbeat: a killed SharedWorker may
 // raise no error here), rejects what was pending with worker_lost, reports signedOut, and starts
@@ -416,7 +424,7 @@ class WorkerCore {
     this.name = name;
     this.config = config;
     this.emit = emit;
-    this.shared = typeof SharedWorker === "function";
+    this.shared = typeof SharedWorker === "function" && !webKitEngine();
     this.conn = null;
     this.nextId = 1;
   }
