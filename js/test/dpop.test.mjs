@@ -245,7 +245,9 @@ e2e("DPoP logout deletes the key; the next sign-in binds a new one", async (s) =
 // Not a pass/fail test: what one proof costs in this Chromium. wasm/internal/dpopbench runs
 // core.BuildDPoPProof with the WebCrypto signer (jsbridge.DPoPKeys), as auth.fetch does per request,
 // in batches (timers are coarsened to 0.1 ms); also the raw WebCrypto ES256 sign time.
-e2e("DPoP cost figures (informational)", async (s, t) => {
+// A benchmark, not a test: `make bench` runs it (BENCH_DPOP=1); `make test` skips it.
+e2e("DPoP cost figures (make bench)", async (s, t) => {
+  if (!process.env.BENCH_DPOP) return t.skip("a benchmark: make bench runs it (BENCH_DPOP=1)");
   const { page } = s;
   const wasm = path.join(REPO_ROOT, "js", "dist", "dpop-bench.wasm");
   execFileSync("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm/internal/dpopbench"], {
