@@ -299,6 +299,9 @@ function makeClient(core, { shared, events }) {
     getUser: () => core.getUser(),
     getUserInfo: () => core.getUserInfo(),
     fetch: (input, init) => core.fetch(input, init),
+    // Token-free: {expiresAt, scope, refreshable} or null; refresh() resolves to the same shape.
+    getSession: () => core.getSession(),
+    refresh: () => core.refresh(),
 
     async logout(o) {
       const { navigate } = await core.logout(pick(o, ["returnTo", "localOnly"]));
@@ -494,6 +497,8 @@ class WorkerCore {
   getUser() { return this.call("getUser", []); }
   getUserInfo() { return this.call("getUserInfo", []); }
   logout(o) { return this.call("logout", [o]); }
+  getSession() { return this.call("getSession", []); }
+  refresh() { return this.call("refresh", []); }
   getAccessToken() { return this.call("getAccessToken", []); }
 
   // fetch resolves the request here (relative URLs against this page), sends method, URL,
