@@ -72,7 +72,7 @@ forEachBrowser((name, browser) => {
   const demo = (title, fn) =>
     test(`[${name}] ${title}`, { timeout: TEST_TIMEOUT_MS }, (t) => withSession(t, server, browser(), (s) => fn(s, t)));
 
-  demo("every panel: silent attempt, session, countdown, Refresh now, API scheme, steal attempt (worker and page mode), second tab, logout", async (s, t) => {
+  demo("every panel: silent attempt, session, countdown, Refresh now, API scheme, steal attempt, second tab, logout", async (s, t) => {
     const { context, page } = s;
     const issuerOrigin = new URL(server.config.issuer).origin;
 
@@ -150,24 +150,8 @@ forEachBrowser((name, browser) => {
     assert.equal(await tab2.getAttribute("#notice", "data-kind"), "joined");
     assert.deepEqual((await server.stats()).grants, a0.grants, "no token grant for the second tab");
 
-    // 7. Page mode (the panel's switch), in a third tab: the demo signs in silently (the OP has a
-    // session now) and the same steal attempt finds the token.
-    const switchHref = await page.getAttribute("#isolation-switch", "href");
-    assert.equal(switchHref, "/?isolation=page");
-    const tab3 = await openApp(context, switchHref);
-    await tab3.waitForSelector('#status[data-state="signed-in"]');
-    assert.equal(await tab3.getAttribute("#notice", "data-kind"), "silent-ok");
-    assert.match(await text(tab3, "#notice"), /signed in silently/i);
-    assert.equal(await tab3.getAttribute("#session-runs", "data-mode"), "page");
-    await tab3.click("#steal");
-    await tab3.waitForSelector('#steal-result[data-found="yes"]');
-    const found = await text(tab3, "#steal-result");
-    assert.match(found, /^Found a token/);
-    t.diagnostic(`[${name}] page mode: ${found.split(".")[0]}`);
-    // Only where, never the value.
-    const check = await tokenCheck(server);
-    check("the steal panel", await tab3.textContent("#steal-result"));
-    await tab3.close();
+    // The panel's switch to the weaker mode (tested in its own context below).
+    assert.equal(await page.getAttribute("#isolation-switch", "href"), "/?isolation=page");
 
     // 8. Logout in tab 1: back from the provider, "Signed out"; tab 2 logs signedOut.
     await navigateAndWait(page, () => page.click("#logout"));
@@ -191,9 +175,36 @@ forEachBrowser((name, browser) => {
     await containment(context);
   });
 
+  demo("steal attempt in page mode (the demo's switch): the hooks see the token, the panel says where, not what", async (s, t) => {
+    const { page } = s;
+    const issuerOrigin = new URL(server.config.issuer).origin;
+    await page.goto(`${server.appOrigin}/?isolation=page&silent=0`);
+    await waitReady(page);
+    await page.waitForSelector('#status[data-state="signed-out"]');
+    assert.equal(await page.getAttribute("#session-runs", "data-mode"), "page");
+    assert.equal(await page.getAttribute("#isolation-switch", "href"), "/?isolation=worker", "and a switch back");
+    await page.click("#login");
+    await page.waitForURL((u) => u.origin === issuerOrigin);
+    await fillLoginForm(page);
+    await page.waitForSelector('#status[data-state="signed-in"]');
+    assert.match(await text(page, "#session-runs"), /this page/);
+    await page.click("#steal");
+    await page.waitForSelector('#steal-result[data-found="yes"]');
+    const found = await text(page, "#steal-result");
+    assert.match(found, /^Found a token/);
+    assert.match(found, /⚠ token seen/);
+    t.diagnostic(`[${name}] page mode: ${found.split(". ")[0]}`);
+    // Only where, never the value.
+    const check = await tokenCheck(server);
+    check("the steal panel", await page.textContent("#steal-result"));
+  });
+
   demo("all tabs closed, a new tab: signed in again silently, no login form, nothing persisted", async (s) => {
     const { context, page } = s;
     const issuerOrigin = new URL(server.config.issuer).origin;
+    // A blank tab that outlives the app's (WebDriver ends a session whose last window closes); it
+    // holds no app document, so the app's shared worker ends with the app's last tab.
+    const spare = await context.newPage();
     await page.goto(`${server.appOrigin}/?silent=0`);
     await waitReady(page);
     await page.waitForSelector('#status[data-state="signed-out"]');
@@ -207,7 +218,9 @@ forEachBrowser((name, browser) => {
     await page.close();
     await sleep(1_500);
     const s0 = await server.stats();
-    const tab = await openApp(context, "/");
+    await spare.goto(`${server.appOrigin}/`);
+    await waitReady(spare, { timeout: 30_000 });
+    const tab = spare;
     await tab.waitForSelector('#status[data-state="signed-in"]');
     const s1 = await server.stats();
     assert.equal(await tab.getAttribute("#notice", "data-kind"), "silent-ok");
