@@ -528,10 +528,12 @@ lifecycle("reload: the session lives on while another tab is open; all tabs clos
   // Every tab closed: the worker ends with its last tab, and the session with it. (A reload of
   // the only tab may or may not end it: browsers may keep a shared worker alive across a
   // same-tab navigation. Not asserted.)
+  // A blank tab outlives them (WebDriver ends a session whose last window closes: WebKit); it
+  // holds no app document, so the worker still ends with the app's last tab.
+  const tab3 = await rec.context.newPage();
   await tab2.close();
   await tab1.close();
   await sleep(1_500);
-  const tab3 = await rec.context.newPage();
   await tab3.goto(`${server.appOrigin}/?silent=0`); // no silent sign-in by the demo: this test makes its own
   await waitReady(tab3);
   await recordEvents(tab3);
