@@ -299,9 +299,8 @@ function makeClient(core, { shared, events }) {
     getUser: () => core.getUser(),
     getUserInfo: () => core.getUserInfo(),
     fetch: (input, init) => core.fetch(input, init),
-    // Token-free: {expiresAt, scope, refreshable} or null; refresh() resolves to the same shape.
     getSession: () => core.getSession(),
-    refresh: () => core.refresh(),
+    refresh: () => core.getSession({ refresh: true }),
 
     async logout(o) {
       const { navigate } = await core.logout(pick(o, ["returnTo", "localOnly"]));
@@ -497,8 +496,7 @@ class WorkerCore {
   getUser() { return this.call("getUser", []); }
   getUserInfo() { return this.call("getUserInfo", []); }
   logout(o) { return this.call("logout", [o]); }
-  getSession() { return this.call("getSession", []); }
-  refresh() { return this.call("refresh", []); }
+  getSession(o) { return this.call("getSession", [o]); }
   getAccessToken() { return this.call("getAccessToken", []); }
 
   // fetch resolves the request here (relative URLs against this page), sends method, URL,

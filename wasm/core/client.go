@@ -400,7 +400,7 @@ func (c *Client) Refresh(ctx context.Context) (string, error) {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
 	if t.RefreshToken == "" {
-		return "", newError(CodeLoginRequired, "no refresh token is held; sign in again for a new access token")
+		return "", newError(CodeLoginRequired, "no refresh token")
 	}
 	return c.refreshFrom(ctx, t)
 }

@@ -217,13 +217,13 @@ func (b *Bridge) clientObject(c *core.Client, exposeAccessToken bool) (safejs.Va
 		"logout": func(ctx context.Context, a []safejs.Value) (any, error) {
 			return b.logout(ctx, c, arg(a, 0))
 		},
-		"getSession": func(ctx context.Context, _ []safejs.Value) (any, error) {
-			return b.session(c), nil
-		},
-		"refresh": func(ctx context.Context, _ []safejs.Value) (any, error) {
-			// The new token stays here: the caller gets the session's token-free description.
-			if _, err := c.Refresh(ctx); err != nil {
-				return nil, err
+		// getSession({refresh: true}) is auth.refresh(): the new token stays here, the caller gets
+		// the session's token-free description (one method: each closure costs module bytes).
+		"getSession": func(ctx context.Context, a []safejs.Value) (any, error) {
+			if optBool(arg(a, 0), "refresh") {
+				if _, err := c.Refresh(ctx); err != nil {
+					return nil, err
+				}
 			}
 			return b.session(c), nil
 		},

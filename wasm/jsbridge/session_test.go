@@ -10,7 +10,7 @@ import (
 	"github.com/pkce-wasm/pkce-wasm/wasm/core"
 )
 
-// getSession and refresh on the JS client object: null when signed out, else
+// getSession and refresh (getSession({refresh: true})) on the JS client object: null when signed out, else
 // {expiresAt, scope, refreshable} — no member holds a token — and refresh is one refresh grant.
 func TestClientObjectGetSessionAndRefresh(t *testing.T) {
 	b := newTestBridge(t)
@@ -19,13 +19,18 @@ func TestClientObjectGetSessionAndRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// auth.getSession() is getSession(); auth.refresh() is getSession({refresh: true}).
 	invoke := func(method string) (safejs.Value, error) {
 		t.Helper()
-		f := prop(t, obj, method)
+		f := prop(t, obj, "getSession")
 		if f.Type() != safejs.TypeFunction {
-			t.Fatalf("client.%s is %v, want a function", method, f.Type())
+			t.Fatalf("client.getSession is %v, want a function", f.Type())
 		}
-		p, err := f.Invoke()
+		var args []any
+		if method == "refresh" {
+			args = append(args, jsEval(t, `{refresh: true}`, nil))
+		}
+		p, err := f.Invoke(args...)
 		if err != nil {
 			t.Fatalf("client.%s(): %v", method, err)
 		}
