@@ -44,6 +44,8 @@ type meResponse struct {
 	Scope   string `json:"scope"`
 	Message string `json:"message"`
 	Time    string `json:"time"`
+	// Scheme is the Authorization scheme the request used: "Bearer" or "DPoP" (never the token).
+	Scheme string `json:"scheme"`
 }
 
 // me serves GET /api/me: the caller's identity, from a valid access token: Bearer (RFC 6750),
@@ -76,7 +78,9 @@ func (a *protectedAPI) me(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	scheme, _, _ := accessToken(r)
 	writeJSON(w, http.StatusOK, meResponse{
+		Scheme:  scheme,
 		Sub:     claims.Subject,
 		Scope:   strings.Join(claims.Scopes, " "),
 		Message: "Hello from the pkce-wasm demo API: your access token is valid.",

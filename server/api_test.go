@@ -224,7 +224,7 @@ func TestAPIMeClaimChecks(t *testing.T) {
 	}
 	var me meResponse
 	json.NewDecoder(res.Body).Decode(&me)
-	if me.Sub != "u1" || me.Scope != "openid email" {
+	if me.Sub != "u1" || me.Scope != "openid email" || me.Scheme != "Bearer" {
 		t.Errorf("me = %+v", me)
 	}
 	for name, tc := range map[string]struct {

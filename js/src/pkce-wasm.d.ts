@@ -110,6 +110,16 @@ export interface PkceWasmEvents {
   error: { code: PkceWasmErrorCode; during: string };
 }
 
+/** What the app may know about the session, token-free (getSession, refresh). */
+export interface SessionInfo {
+  /** The access token's expiry, unix seconds; null when the provider gave no lifetime. */
+  expiresAt: number | null;
+  /** The granted scope, as the token response stated it; null when it stated none. */
+  scope: string | null;
+  /** A refresh token is held (it never leaves the client). */
+  refreshable: boolean;
+}
+
 export interface PkceWasmClient {
   /** Start the authorization code flow with PKCE: navigates to the provider. */
   login(options?: LoginOptions): Promise<void>;
@@ -133,6 +143,14 @@ export interface PkceWasmClient {
    * body stream (url, redirected and type are carried over; an opaque answer becomes status 0).
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** The session's token-free status, or null when signed out. */
+  getSession(): Promise<SessionInfo | null>;
+  /**
+   * Refresh the access token now (one request shared with any refresh under way); resolves to the
+   * new status. Rejects with login_required when signed out, without a refresh token, or when the
+   * provider refused the refresh token (then signedOut follows).
+   */
+  refresh(): Promise<SessionInfo>;
   /** Only with exposeAccessToken: a valid access token (refreshed when needed). */
   getAccessToken?(): Promise<string>;
   /** Forget tokens in every tab, revoke the refresh token (RFC 7009), end the session at the provider (RP-initiated logout). */

@@ -349,6 +349,8 @@ function makeClient(core, { shared, events }) {
     getUser: () => core.getUser(),
     getUserInfo: () => core.getUserInfo(),
     fetch: (input, init) => core.fetch(input, init),
+    getSession: () => core.getSession(),
+    refresh: () => core.getSession({ refresh: true }),
 
     async logout(o) {
       const { navigate } = await core.logout(pick(o, ["returnTo", "localOnly"]));
@@ -564,6 +566,7 @@ class WorkerCore {
   getUser() { return this.call("getUser", []); }
   getUserInfo() { return this.call("getUserInfo", []); }
   logout(o) { return this.call("logout", [o]); }
+  getSession(o) { return this.call("getSession", [o]); }
   getAccessToken() { return this.call("getAccessToken", []); }
 
   // fetch resolves the request here (relative URLs against this page), sends method, URL,

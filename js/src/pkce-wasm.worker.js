@@ -13,7 +13,7 @@ import { _workerSupport } from "./pkce-wasm.js";
 
 const { PROTOCOL, loadBridge, workerName, callbackState, fromError, dpopKeys } = _workerSupport;
 
-const METHODS = ["beginLogin", "callback", "awaitCallback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout", "getAccessToken"];
+const METHODS = ["beginLogin", "callback", "awaitCallback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout", "getSession", "getAccessToken"];
 const SHARED = typeof SharedWorkerGlobalScope === "function" && globalThis instanceof SharedWorkerGlobalScope;
 const MAX_WAIT_MS = 10 * 60 * 1000;
 

@@ -199,7 +199,7 @@ forEachBrowser((name, browser) => {
 
   e2e("access denied at the OP: error shown, signed out, callback parameters removed", async (s) => {
     const { page } = s;
-    await page.goto(`${server.appOrigin}/`);
+    await page.goto(`${server.appOrigin}/?silent=0`);
     await waitReady(page);
     const issuerOrigin = new URL(server.config.issuer).origin;
     await page.click("#login");

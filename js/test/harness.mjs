@@ -361,7 +361,7 @@ export async function signIn(session, server, opts = {}) {
  */
 export async function attemptSignIn(session, server, { query = "", callbackURL: wantCallback = false } = {}) {
   const { page } = session;
-  await page.goto(`${server.appOrigin}/${query}`);
+  await page.goto(`${server.appOrigin}/${noSilent(query)}`);
   await waitReady(page);
   await page.waitForSelector('#status[data-state="signed-out"]');
 
@@ -386,6 +386,14 @@ export async function attemptSignIn(session, server, { query = "", callbackURL: 
     errorCode: (await page.getAttribute("#error", "data-code")) || "",
     errorText: (await page.textContent("#error")) || "",
   };
+}
+
+/**
+ * query (e.g. "" or "?autoRefresh=0") with silent=0: the demo then starts this tab signed out
+ * instead of trying a silent sign-in at the provider first (demo/app.js; demo.test.mjs tests that).
+ */
+export function noSilent(query = "") {
+  return `${query}${query.includes("?") ? "&" : "?"}silent=0`;
 }
 
 /** Signs in at the OP's login page loginURL (…/login?authRequestID=…) over plain HTTP; returns the callback URL. */

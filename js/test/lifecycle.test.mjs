@@ -27,6 +27,7 @@ import {
   describePages,
   forEachBrowser,
   navigateAndWait,
+  noSilent,
   pageDump,
   assertDumpClean,
   tokenCheck,
@@ -181,7 +182,7 @@ const opRequests = (stats, endpoint) => stats.requests?.[new URL(endpoint).pathn
  * (before the tokens arrived) and ended (after).
  */
 async function login(rec, page, server, query = "") {
-  await page.goto(`${server.appOrigin}/${query}`);
+  await page.goto(`${server.appOrigin}/${noSilent(query)}`);
   await waitReady(page);
   await page.waitForSelector('#status[data-state="signed-out"]');
   const s0 = await server.stats();
@@ -536,7 +537,7 @@ lifecycle("reload: the session lives on while another tab is open; all tabs clos
   await tab2.close();
   await tab1.close();
   await sleep(1_500);
-  await tab3.goto(`${server.appOrigin}/`);
+  await tab3.goto(`${server.appOrigin}/?silent=0`); // no silent sign-in by the demo: this test makes its own
   await waitReady(tab3);
   await recordEvents(tab3);
   await tab3.waitForSelector('#status[data-state="signed-out"]', { timeout: 5_000 });
@@ -600,7 +601,7 @@ lifecycle("reload: the session lives on while another tab is open; all tabs clos
 
 lifecycle("popup login: the popup signs in and closes itself, the page is signed in without navigating", () => long, async (rec, server) => {
   const { page } = rec;
-  await page.goto(`${server.appOrigin}/`);
+  await page.goto(`${server.appOrigin}/?silent=0`);
   await waitReady(page);
   await page.waitForSelector('#status[data-state="signed-out"]');
   const urlBefore = await page.url();

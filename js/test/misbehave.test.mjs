@@ -455,7 +455,7 @@ test("discovery_issuer_mismatch", { timeout: TEST_TIMEOUT_MS }, (t) =>
   withSession(t, async (s) => {
     const { page } = s;
     await server.misbehave("discovery_issuer_mismatch");
-    await page.goto(`${server.appOrigin}/`);
+    await page.goto(`${server.appOrigin}/?silent=0`);
     await waitReady(page);
     await page.locator('#status[data-state="signed-out"]').waitFor();
     await page.click("#login");
@@ -463,7 +463,7 @@ test("discovery_issuer_mismatch", { timeout: TEST_TIMEOUT_MS }, (t) =>
     const errorCode = await page.locator("#error").getAttribute("data-code");
     const errorText = await page.locator("#error").textContent();
     assert.equal(errorCode, "discovery_failed", `error code (shown: ${JSON.stringify(errorText)})`);
-    assert.equal(page.url(), `${server.appOrigin}/`, "still on the app");
+    assert.equal(page.url(), `${server.appOrigin}/?silent=0`, "still on the app");
     assert.equal(await page.evaluate(() => window.auth.isAuthenticated()), false, "no tokens held");
 
     await sleep(QUIET_MS);

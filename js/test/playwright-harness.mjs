@@ -147,7 +147,8 @@ export async function signIn(session, server, path = "/") {
  */
 export async function attemptSignIn(session, server, path = "/") {
   const { page } = session;
-  await page.goto(`${server.appOrigin}${path}`);
+  // silent=0: the demo starts signed out, without its silent sign-in at the provider (demo/app.js).
+  await page.goto(`${server.appOrigin}${path}${path.includes("?") ? "&" : "?"}silent=0`);
   await waitReady(page);
   await page.locator('#status[data-state="signed-out"]').waitFor();
 

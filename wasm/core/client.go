@@ -408,6 +408,9 @@ func (c *Client) Refresh(ctx context.Context) (string, error) {
 	if t == nil {
 		return "", newError(CodeLoginRequired, "not signed in")
 	}
+	if t.RefreshToken == "" {
+		return "", newError(CodeLoginRequired, "no refresh token")
+	}
 	return c.refreshFrom(ctx, t)
 }
 
@@ -481,6 +484,9 @@ func (c *Client) refresh(ctx context.Context, old *TokenSet) (string, error) {
 	}
 	if nt.RefreshToken == "" {
 		nt.RefreshToken = old.RefreshToken // RFC 6749 §6: the server may keep the old one valid
+	}
+	if nt.Scope == "" {
+		nt.Scope = old.Scope // RFC 6749 §6: the scope stays the one originally granted
 	}
 	_, prev := c.sess.current()
 	idt := prev

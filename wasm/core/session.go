@@ -148,3 +148,20 @@ func (c *Client) onExpiring(t *TokenSet) {
 		_, _ = c.refreshFrom(context.Background(), t) // failures are emitted as EventError
 	}
 }
+
+// SessionInfo is what an app may know about the session without holding a token: for a status
+// line, a countdown to the access token's expiry, or a "refresh now" button.
+type SessionInfo struct {
+	ExpiresAt   time.Time // the access token's expiry; zero when the provider gave no lifetime
+	Scope       string    // the granted scope the token response stated; "" when it stated none
+	Refreshable bool      // a refresh token is held
+}
+
+// SessionInfo describes the current session, or returns nil when signed out. It holds no token.
+func (c *Client) SessionInfo() *SessionInfo {
+	t, _ := c.sess.current()
+	if t == nil {
+		return nil
+	}
+	return &SessionInfo{ExpiresAt: t.Expiry, Scope: t.Scope, Refreshable: t.RefreshToken != ""}
+}

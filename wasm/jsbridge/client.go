@@ -247,6 +247,16 @@ func (b *Bridge) clientObject(c *core.Client, exposeAccessToken bool) (safejs.Va
 		"logout": func(ctx context.Context, a []safejs.Value) (any, error) {
 			return b.logout(ctx, c, arg(a, 0))
 		},
+		// getSession({refresh: true}) is auth.refresh(): the new token stays here, the caller gets
+		// the session's token-free description (one method: each closure costs module bytes).
+		"getSession": func(ctx context.Context, a []safejs.Value) (any, error) {
+			if optBool(arg(a, 0), "refresh") {
+				if _, err := c.Refresh(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return b.session(c), nil
+		},
 	}
 	if exposeAccessToken {
 		// Opt-in escape hatch: gives up isolation for the access token (never the refresh token).
@@ -338,6 +348,27 @@ func (b *Bridge) callbackResult(r *core.CallbackResult) safejs.Value {
 	_ = out.Set("returnTo", r.ReturnTo)
 	_ = out.Set("signedIn", !r.NoSession)
 	_ = out.Set("mode", r.Mode)
+	return out
+}
+
+// session is the JS face of core.Client.SessionInfo: null when signed out, else
+// {expiresAt: unix seconds or null, scope: string or null, refreshable}. Never a token.
+func (b *Bridge) session(c *core.Client) any {
+	si := c.SessionInfo()
+	if si == nil {
+		return nil
+	}
+	out := b.newObject()
+	var exp, scope any
+	if !si.ExpiresAt.IsZero() {
+		exp = float64(si.ExpiresAt.Unix())
+	}
+	if si.Scope != "" {
+		scope = si.Scope
+	}
+	_ = out.Set("expiresAt", exp)
+	_ = out.Set("scope", scope)
+	_ = out.Set("refreshable", si.Refreshable)
 	return out
 }
 

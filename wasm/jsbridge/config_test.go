@@ -130,7 +130,7 @@ func TestCreateErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create with a host: %v", err)
 	}
-	for _, m := range []string{"beginLogin", "callback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout"} {
+	for _, m := range []string{"beginLogin", "callback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout", "getSession"} {
 		if f := prop(t, v, m); f.Type() != safejs.TypeFunction {
 			t.Errorf("client.%s is %v, want a function", m, f.Type())
 		}
