@@ -165,7 +165,7 @@ iso("dedicated-worker mode, two tabs: each signs in on its own, a logout signs b
   const spy = await installSpy(s, { removeSharedWorker: true });
   await signInThroughDemo(s);
   const tab2 = await s.context.newPage();
-  await tab2.goto(`${server.appOrigin}/`);
+  await tab2.goto(`${server.appOrigin}/?silent=0`); // the demo's own silent sign-in would sign it in
   await waitReady(tab2);
   assert.equal(await tab2.evaluate(() => typeof SharedWorker), "undefined");
   // Its own worker: no session crossed over from tab 1.
