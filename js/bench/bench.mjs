@@ -38,11 +38,11 @@ const REPO = path.resolve(JS_DIR, "..");
 const OUT = path.join(REPO, "bin", "bench");
 const DIST = path.join(REPO, "js", "dist");
 
-const intEnv = (name, def) => {
+const intEnv = (name, def, least = 1) => {
   const v = process.env[name];
   if (v === undefined || v === "") return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < least) throw new Error(`${name} must be an integer ≥ ${least}, got ${JSON.stringify(v)}`);
   return n;
 };
 const N = intEnv("BENCH_N", 15);
@@ -50,8 +50,8 @@ const N = intEnv("BENCH_N", 15);
 // the 2-core machine: P3 moves 8 000 requests a repetition, P6 40 000 in its first.
 const P3_N = Math.min(intEnv("BENCH_P3_N", 5), N);
 const P4_N = Math.min(intEnv("BENCH_P4_N", 3), N);
-const P6_N = Math.min(intEnv("BENCH_P6_N", 1), N);
-const PROF_N = Math.min(intEnv("BENCH_PROF_N", 3), N);
+const P6_N = Math.min(intEnv("BENCH_P6_N", 1, 0), N); // 0: skip P6
+const PROF_N = Math.min(intEnv("BENCH_PROF_N", 3, 0), N);
 const PROF_CALLS = 200;
 const REQUESTS = intEnv("BENCH_REQUESTS", 1000);
 const BLOB = intEnv("BENCH_BLOB_MB", 10) * 1_000_000;
@@ -630,18 +630,20 @@ async function main() {
     rows.push(["  P5: waiting on the network vs the rest, worker (info)", netInfo(p), "", "", "", "", netInfo(o)]);
     rows.push(["  P5: the same, oauth4webapi (info)", netInfo(a), "", "", "", "", ""]);
 
-    const growth = (x, k) => x.p6.map((m) => m.after[k] - m.before[k]);
-    const wg = growth(p, "wasm");
-    const hg = growth(p, "heap");
-    const og = growth(o, "heap");
-    const before = (x, k) => x.p6.map((m) => m.before[k]);
-    rows.push([`P6 WASM memory growth, ${fmtInt(P6_CALLS)} calls`, range(wg, fmtMB), `${range(before(p, "wasm"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...wg) < TARGETS.p6), "— (no WASM)"]);
-    const second = (x, k) => {
-      const m = x.p6[0];
-      return m.readings.length > 1 ? fmtMB(m.readings[1][k] - m.readings[0][k]) : "—";
+    if (p.p6.length && o.p6.length) {
+      const growth = (x, k) => x.p6.map((m) => m.after[k] - m.before[k]);
+      const wg = growth(p, "wasm");
+      const hg = growth(p, "heap");
+      const og = growth(o, "heap");
+      const before = (x, k) => x.p6.map((m) => m.before[k]);
+      rows.push([`P6 WASM memory growth, ${fmtInt(P6_CALLS)} calls`, range(wg, fmtMB), `${range(before(p, "wasm"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...wg) < TARGETS.p6), "— (no WASM)"]);
+      const second = (x, k) => {
+        const m = x.p6[0];
+        return m.readings.length > 1 ? fmtMB(m.readings[1][k] - m.readings[0][k]) : "—";
     };
     rows.push([`P6 JS heap growth, ${fmtInt(P6_CALLS)} calls`, range(hg, fmtMB), `${range(before(p, "heap"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...hg) < TARGETS.p6), `${range(og, fmtMB)} (${range(before(o, "heap"), fmtMB)} before)`]);
     rows.push([`  P6 growth over a second ${fmtInt(P6_CALLS)} calls (info, rep 1)`, `WASM ${second(p, "wasm")}, heap ${second(p, "heap")}`, "", "", "", "", `heap ${second(o, "heap")}`]);
+    }
   } else rows.push(["P3/P5/P6", "ERROR", "", "", "", "", ""]);
 
   if (burst) {
