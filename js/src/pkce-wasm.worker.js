@@ -111,6 +111,7 @@ async function start(config) {
       broadcast({ t: "event", name, detail });
     },
     shared: SHARED,
+    fastFetch: true, // this script sends auth.fetch's requests itself (tokenFetch)
   };
   const c = await bridge.create(options, host);
   methods = METHODS.filter((n) => n === "awaitCallback" || typeof c[n] === "function");
@@ -194,7 +195,10 @@ async function proxyFetch(port, id, c, r) {
   mine.set(id, ac);
   let res;
   try {
-    res = await c.fetch(r.url, init);
+    // Fast path: one synchronous Go call decides the token; undefined means a refresh is due,
+    // which Go's own fetch handles (the slow path).
+    const tok = typeof c.fetchToken === "function" ? c.fetchToken(r.url) : undefined;
+    res = tok === null || typeof tok === "string" ? await tokenFetch(c, r.url, init, tok) : await c.fetch(r.url, init);
   } catch (err) {
     mine.delete(id);
     if (ac.signal.aborted) return; // the page has rejected it already
@@ -235,6 +239,28 @@ async function proxyFetch(port, id, c, r) {
   } finally {
     mine.delete(id);
   }
+}
+
+// tokenFetch sends the request with tok (none when null) and, on a 401, lets Go decide whether to
+// refresh once and retry once (rejectedToken: invalid_token from an allow-listed origin).
+async function tokenFetch(c, url, init, tok) {
+  const send = async (headers) => {
+    try {
+      return await fetch(url, { ...init, headers });
+    } catch (err) {
+      if (err && err.name === "AbortError") throw err;
+      throw { code: "network_error", description: `fetch failed: ${(err && err.message) || err}` };
+    }
+  };
+  if (tok === null) return send(init.headers);
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${tok}`);
+  const res = await send(headers);
+  if (res.status !== 401) return res;
+  const fresh = await c.rejectedToken(tok, res.url, res.headers.get("www-authenticate") || "");
+  if (typeof fresh !== "string") return res;
+  headers.set("Authorization", `Bearer ${fresh}`);
+  return send(headers);
 }
 
 // ---- the login transaction, in IndexedDB ----

@@ -113,6 +113,10 @@ type Host struct {
 	Store  TxStore
 	Emit   safejs.Value
 	Shared bool
+	// FastFetch: the host (the worker script) builds and sends the wrapped fetch's requests itself
+	// and asks Go only for the token: the client object gets fetchToken and rejectedToken
+	// (wrapped_fetch.go). Only a host whose JS no page script can reach may ask for it.
+	FastFetch bool
 }
 
 // Create builds a client from JS options and returns its JS face (clientObject). It does no
@@ -156,7 +160,11 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 		return safejs.Undefined(), err
 	}
 	expose := optBool(opts, "exposeAccessToken")
-	return b.clientObject(c, expose)
+	obj, err := b.clientObject(c, expose)
+	if err != nil || !h.FastFetch {
+		return obj, err
+	}
+	return obj, b.addFastFetch(obj, c)
 }
 
 func (b *Bridge) readHost(host safejs.Value) (Host, error) {
@@ -171,6 +179,7 @@ func (b *Bridge) readHost(host safejs.Value) (Host, error) {
 	h.Store = TxStore{b: b, store: store}
 	h.Emit, _ = host.Get("emit")
 	h.Shared = optBool(host, "shared")
+	h.FastFetch = optBool(host, "fastFetch")
 	return h, nil
 }
 
