@@ -100,9 +100,10 @@ async function init(port, m) {
 
 async function start(config) {
   const { wasmUrl, ...options } = config;
+  const store = idbStore(); // opens the database while the module loads
   const bridge = await loadBridge(wasmUrl);
   const host = {
-    store: idbStore(),
+    store,
     emit: (name, detail) => {
       if (name === "signedOut" && detail && detail.reason === "logout" && loggingOut) {
         for (const p of ports) post(p, { t: "event", name, detail: { ...detail, reason: p === loggingOut ? "logout" : "other_tab" } });
@@ -283,11 +284,17 @@ function openDB() {
 }
 
 function idbStore() {
+  // Opened now, while the module compiles: on the redirect URI page the first use is the
+  // callback's take, and opening there put ~10 ms (more on a busy machine) on its critical path.
+  let opening = openDB();
+  opening.catch(() => { opening = null; }); // retried on first use
   let db = null;
   const withStore = async (fn) => {
-    db = db || (await openDB());
+    db = db || (await (opening || (opening = openDB())));
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, "readwrite");
+      // Relaxed durability: the commit does not wait for the disk (the record lives 30 minutes
+      // at most; a crash before it is flushed only costs a new login).
+      const tx = db.transaction(STORE, "readwrite", { durability: "relaxed" });
       const store = tx.objectStore(STORE);
       let result;
       fn(store, (v) => { result = v; });
