@@ -113,6 +113,7 @@ $(DIST)/demo-go.wasm: $(WASM_SRC) demo/go/main.go
 BENCH_N ?= 15
 bench: deps bundle server
 	cd js && BENCH_N=$(BENCH_N) node bench/bench.mjs
+	cd js && BENCH_DPOP=1 node --test --test-concurrency=1 --test-name-pattern="cost figures" test/dpop.test.mjs
 
 # pkce.wasm's bytes per Go package, module and function, beside the hello-world floor.
 size-breakdown:

@@ -164,6 +164,7 @@ function demoOptions() {
   const q = new URLSearchParams(location.search);
   const out = {};
   if (q.has("autoRefresh")) out.autoRefresh = !["0", "false", "no", "off"].includes(q.get("autoRefresh"));
+  if (q.has("dpop")) out.dpop = !["0", "false", "no", "off"].includes(q.get("dpop"));
   if (["worker", "page"].includes(q.get("isolation"))) out.isolation = q.get("isolation");
   for (const name of ["refreshMarginSeconds", "clockSkewSeconds"]) {
     if (q.has(name) && q.get(name) !== "" && Number.isFinite(Number(q.get(name)))) out[name] = Number(q.get(name));

@@ -47,6 +47,12 @@ export interface PkceWasmOptions {
   acrValues?: string;
   /** Provider-specific authorization parameters; names the library sets itself are refused. */
   extraParams?: Record<string, string>;
+  /**
+   * Bind the tokens to a key with DPoP (RFC 9449): an ES256 key generated non-extractable with
+   * WebCrypto, kept in IndexedDB until logout. The provider must list ES256 in
+   * `dpop_signing_alg_values_supported`, or login rejects with `dpop_unsupported`. Default false.
+   */
+  dpop?: boolean;
 }
 
 export interface LoginOptions {

@@ -97,8 +97,58 @@ async function workerName(config) {
   return `pkce-wasm:${PROTOCOL}:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+// ---- the DPoP key pair (option dpop), in IndexedDB ----
+// The authorization code is bound to the key before the redirect (RFC 9449 §10) and exchanged
+// after it, maybe by a new worker or page: the CryptoKeyPair (structured-clonable; its private key
+// generated non-extractable by wasm/jsbridge/dpop.go) is kept in IndexedDB, one per issuer and
+// client id, and deleted at logout. A same-origin script can read it and sign with it while it
+// runs, but never export the private key. Without IndexedDB: no host.keys (a memory-only key).
+
+const KEY_DB = "pkce-wasm-dpop";
+const KEY_STORE = "keys";
+
+function dpopKeys(config) {
+  if (typeof indexedDB === "undefined" || !indexedDB) return undefined;
+  const id = `${config.issuer} ${config.clientId}`;
+  let db = null;
+  const open = () => new Promise((resolve, reject) => {
+    const req = indexedDB.open(KEY_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(KEY_STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const run = async (mode, fn) => {
+    db = db || (await open());
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(KEY_STORE, mode);
+      let result;
+      fn(tx.objectStore(KEY_STORE), (v) => { result = v; });
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  };
+  return {
+    get: () => run("readonly", (s, result) => {
+      const g = s.get(id);
+      g.onsuccess = () => result(g.result || null);
+    }),
+    // Add unless another tab (dedicated workers) stored one first: then that one is used.
+    put: (pair) => run("readwrite", (s, result) => {
+      const g = s.get(id);
+      g.onsuccess = () => {
+        if (g.result) return result(g.result);
+        const v = { privateKey: pair.privateKey, publicKey: pair.publicKey };
+        s.put(v, id);
+        result(v);
+      };
+    }),
+    delete: () => run("readwrite", (s) => { s.delete(id); }),
+  };
+}
+
 /** Internal: what pkce-wasm.worker.js shares with this file. Not a public API. */
-export const _workerSupport = Object.freeze({ PROTOCOL, loadBridge, workerName, callbackState, toError, fromError });
+export const _workerSupport = Object.freeze({ PROTOCOL, loadBridge, workerName, callbackState, toError, fromError, dpopKeys });
 
 function toError(e) {
   if (e instanceof PkceWasmError) return e;
@@ -341,17 +391,28 @@ function sessionStore() {
 
 async function createInPage(config, wasmUrl, emit) {
   const bridge = await loadBridge(wasmUrl);
-  const core = await bridge.create(config, { store: sessionStore(), emit, shared: false });
+  const keys = config.dpop === true ? dpopKeys(config) : undefined;
+  const core = await bridge.create(config, { store: sessionStore(), emit, shared: false, keys });
   return { core, shared: false };
 }
 
 // ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
 
 const HEARTBEAT_MS = 1000;
-const HEARTBEAT_DEAD_MS = 4000; // a ping unanswered this long: the worker is gone
+// A ping unanswered this long: the worker is gone. Generous, because a worker that is busy (a
+// first WebAssembly compile in WebKit, a long GC) answers late, and a false "lost" signs a tab out.
+const HEARTBEAT_DEAD_MS = 10000;
 const START_TIMEOUT_MS = 30000;
 
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
+
+// webKitEngine: Safari, and every browser on iOS. There a SharedWorker is not used: in WebKitGTK
+// 2.50 one shared by three windows, or whose hosting window closes, stops for every tab (measured
+// with js/test's WebKit driver), which would sign every tab out. Each tab gets a dedicated Worker.
+function webKitEngine() {
+  const ua = (globalThis.navigator && navigator.userAgent) || "";
+  return /AppleWebKit\//.test(ua) && !/(Chrome|Chromium|Edg)\//.test(ua);
+}
 
 // WorkerCore is the worker's client seen from the page: the same methods as Go's client object,
 // each a message to the worker. It notices a dead worker (a heartbeat: a killed SharedWorker may
@@ -363,7 +424,7 @@ class WorkerCore {
     this.name = name;
     this.config = config;
     this.emit = emit;
-    this.shared = typeof SharedWorker === "function";
+    this.shared = typeof SharedWorker === "function" && !webKitEngine();
     this.conn = null;
     this.nextId = 1;
   }
@@ -404,8 +465,17 @@ class WorkerCore {
   }
 
   beat(conn) {
-    if (!conn.alive) return;
+    if (!conn.alive || !conn.isReady) return; // starting: START_TIMEOUT_MS covers it
     const now = Date.now();
+    // A timer that fires late means this page was throttled or suspended (a background tab): the
+    // worker's answer may still be queued behind it. Ask again rather than call the worker dead.
+    const late = conn.lastBeat && now - conn.lastBeat > 2 * HEARTBEAT_MS;
+    conn.lastBeat = now;
+    if (late) {
+      conn.pingSent = now;
+      conn.port.postMessage({ t: "ping" });
+      return;
+    }
     if (conn.pingSent && now - conn.pingSent > HEARTBEAT_DEAD_MS) {
       this.lost(conn, new PkceWasmError("worker_lost", "the worker stopped answering"));
       return;

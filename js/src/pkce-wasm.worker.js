@@ -11,7 +11,7 @@
 // its configuration.
 import { _workerSupport } from "./pkce-wasm.js";
 
-const { PROTOCOL, loadBridge, workerName, callbackState, fromError } = _workerSupport;
+const { PROTOCOL, loadBridge, workerName, callbackState, fromError, dpopKeys } = _workerSupport;
 
 const METHODS = ["beginLogin", "callback", "awaitCallback", "prefetch", "isAuthenticated", "getUser", "getUserInfo", "fetch", "logout", "getAccessToken"];
 const SHARED = typeof SharedWorkerGlobalScope === "function" && globalThis instanceof SharedWorkerGlobalScope;
@@ -112,7 +112,8 @@ async function start(config) {
       broadcast({ t: "event", name, detail });
     },
     shared: SHARED,
-    fastFetch: true, // this script sends auth.fetch's requests itself (tokenFetch)
+    keys: options.dpop === true ? dpopKeys(options) : undefined, // the DPoP key pair (IndexedDB)
+    fastFetch: true, // this script sends auth.fetch's requests itself (tokenFetch); not with DPoP
   };
   const c = await bridge.create(options, host);
   methods = METHODS.filter((n) => n === "awaitCallback" || typeof c[n] === "function");

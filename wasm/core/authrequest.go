@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// authOptions are the optional parameters of an authorization request that both Config (every
+// AuthOptions are the optional parameters of an authorization request that both Config (every
 // login) and LoginOptions (one login) can set. A login's value replaces the configured one; its
 // ExtraParams are merged over the configured ones, name by name.
-type authOptions struct {
+type AuthOptions struct {
 	Audience    string
 	Resource    []string
 	MaxAge      *time.Duration
@@ -31,7 +31,7 @@ var reservedParams = []string{
 //   - Resource: each an absolute URI without a fragment (RFC 8707 §2).
 //   - MaxAge: a non-negative whole number of seconds (OIDC Core §3.1.2.1 max_age).
 //   - ExtraParams: no empty or reserved name, no control characters.
-func (o *authOptions) validate(where string) error {
+func (o *AuthOptions) validate(where string) error {
 	for i, r := range o.Resource {
 		u, err := url.Parse(r)
 		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
@@ -60,7 +60,7 @@ func (o *authOptions) validate(where string) error {
 }
 
 // override returns o with the values login sets replacing its own.
-func (o authOptions) override(login authOptions) authOptions {
+func (o AuthOptions) override(login AuthOptions) AuthOptions {
 	if login.Audience != "" {
 		o.Audience = login.Audience
 	}

@@ -81,27 +81,27 @@ func TestClientBeginLoginAuthOptions(t *testing.T) {
 func TestAuthOptionsRejected(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		o    authOptions
+		o    AuthOptions
 	}{
-		{"relative resource", authOptions{Resource: []string{"/api"}}},
-		{"resource with fragment", authOptions{Resource: []string{"https://api.example.com/#x"}}},
-		{"resource with empty fragment", authOptions{Resource: []string{"https://api.example.com/#"}}},
-		{"empty resource", authOptions{Resource: []string{""}}},
-		{"second resource bad", authOptions{Resource: []string{"https://api.example.com/", "api"}}},
-		{"negative max_age", authOptions{MaxAge: durPtr(-time.Second)}},
-		{"fractional max_age", authOptions{MaxAge: durPtr(1500 * time.Millisecond)}},
-		{"extra state", authOptions{ExtraParams: map[string]string{"state": "x"}}},
-		{"extra STATE", authOptions{ExtraParams: map[string]string{"STATE": "x"}}},
-		{"extra code_challenge", authOptions{ExtraParams: map[string]string{"code_challenge": "x"}}},
-		{"extra redirect_uri", authOptions{ExtraParams: map[string]string{"redirect_uri": "https://evil.example/"}}},
-		{"extra response_mode", authOptions{ExtraParams: map[string]string{"response_mode": "fragment"}}},
-		{"extra request_uri", authOptions{ExtraParams: map[string]string{"request_uri": "urn:x"}}},
-		{"extra dpop_jkt", authOptions{ExtraParams: map[string]string{"dpop_jkt": "x"}}},
-		{"extra audience", authOptions{ExtraParams: map[string]string{"audience": "x"}}},
-		{"extra resource", authOptions{ExtraParams: map[string]string{"resource": "https://api.example.com/"}}},
-		{"extra empty name", authOptions{ExtraParams: map[string]string{"": "x"}}},
-		{"extra control character", authOptions{ExtraParams: map[string]string{"ui_locales": "de\r\nx"}}},
-		{"audience control character", authOptions{Audience: "a\nb"}},
+		{"relative resource", AuthOptions{Resource: []string{"/api"}}},
+		{"resource with fragment", AuthOptions{Resource: []string{"https://api.example.com/#x"}}},
+		{"resource with empty fragment", AuthOptions{Resource: []string{"https://api.example.com/#"}}},
+		{"empty resource", AuthOptions{Resource: []string{""}}},
+		{"second resource bad", AuthOptions{Resource: []string{"https://api.example.com/", "api"}}},
+		{"negative max_age", AuthOptions{MaxAge: durPtr(-time.Second)}},
+		{"fractional max_age", AuthOptions{MaxAge: durPtr(1500 * time.Millisecond)}},
+		{"extra state", AuthOptions{ExtraParams: map[string]string{"state": "x"}}},
+		{"extra STATE", AuthOptions{ExtraParams: map[string]string{"STATE": "x"}}},
+		{"extra code_challenge", AuthOptions{ExtraParams: map[string]string{"code_challenge": "x"}}},
+		{"extra redirect_uri", AuthOptions{ExtraParams: map[string]string{"redirect_uri": "https://evil.example/"}}},
+		{"extra response_mode", AuthOptions{ExtraParams: map[string]string{"response_mode": "fragment"}}},
+		{"extra request_uri", AuthOptions{ExtraParams: map[string]string{"request_uri": "urn:x"}}},
+		{"extra dpop_jkt", AuthOptions{ExtraParams: map[string]string{"dpop_jkt": "x"}}},
+		{"extra audience", AuthOptions{ExtraParams: map[string]string{"audience": "x"}}},
+		{"extra resource", AuthOptions{ExtraParams: map[string]string{"resource": "https://api.example.com/"}}},
+		{"extra empty name", AuthOptions{ExtraParams: map[string]string{"": "x"}}},
+		{"extra control character", AuthOptions{ExtraParams: map[string]string{"ui_locales": "de\r\nx"}}},
+		{"audience control character", AuthOptions{Audience: "a\nb"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// In the configuration: NewClient fails.
@@ -120,7 +120,7 @@ func TestAuthOptionsRejected(t *testing.T) {
 		})
 	}
 	for _, name := range reservedParams {
-		o := authOptions{ExtraParams: map[string]string{name: "x"}}
+		o := AuthOptions{ExtraParams: map[string]string{name: "x"}}
 		if err := o.validate("login"); ErrorCode(err) != CodeInvalidConfig {
 			t.Errorf("extraParams %q accepted", name)
 		}

@@ -21,6 +21,7 @@ type AuthParams struct {
 	Resource      []string       // optional, RFC 8707 "resource", one parameter each
 	MaxAge        *time.Duration // optional, OIDC Core max_age in seconds
 	ACRValues     string         // optional, OIDC Core acr_values
+	DPoPJKT       string         // optional, RFC 9449 §10 dpop_jkt: thumbprint of the DPoP key
 	// Extra are provider-specific parameters. They never replace one of the above (callers refuse
 	// reserved names; should one slip through, ours are set after and win).
 	Extra map[string]string
@@ -49,6 +50,7 @@ func BuildAuthURL(endpoint string, p AuthParams) (string, error) {
 	setIf(q, "login_hint", p.LoginHint)
 	setIf(q, "audience", p.Audience)
 	setIf(q, "acr_values", p.ACRValues)
+	setIf(q, "dpop_jkt", p.DPoPJKT)
 	if p.MaxAge != nil {
 		q.Set("max_age", strconv.FormatInt(int64(*p.MaxAge/time.Second), 10))
 	}

@@ -23,6 +23,8 @@ type Deps struct {
 	Emit func(event string, detail map[string]any)
 	// Tabs carries the logout signal to the other tabs of the origin (tabs.go); nil: none.
 	Tabs Tabs
+	// DPoPKeys keeps the DPoP proof key (dpop.go); used only with Config.DPoP.
+	DPoPKeys DPoPKeyStore
 }
 
 // Client runs the authorization code flow with PKCE for one public client and holds its tokens in
@@ -36,8 +38,9 @@ type Client struct {
 
 	keys keySet // provider's JWK Set cache
 
-	sess  session // tokens and refresh state (session.go)
-	tabID string  // names this tab's logout signals, so that it ignores its own
+	sess  session   // tokens and refresh state (session.go)
+	dpop  dpopState // DPoP key and nonces (dpop_client.go)
+	tabID string    // names this tab's logout signals, so that it ignores its own
 }
 
 // NewClient validates cfg and returns a client. It does no I/O.
@@ -130,11 +133,20 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 	if o.Mode != "" && o.Mode != ModePopup && o.Mode != ModeSilent {
 		return "", newError(CodeInvalidConfig, "unknown login mode")
 	}
-	login := authOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
+	login := AuthOptions{Audience: o.Audience, Resource: o.Resource, MaxAge: o.MaxAge, ACRValues: o.ACRValues, ExtraParams: o.ExtraParams}
 	if err := login.validate("login"); err != nil {
 		return "", err
 	}
-	ao := c.cfg.authOptions().override(login)
+	ao := c.cfg.AuthOptions().override(login)
+	var dpopJKT string // RFC 9449 §10: bind the code to the proof key
+	if c.cfg.DPoP {
+		if err := c.requireDPoP(m); err != nil {
+			return "", err
+		}
+		if dpopJKT, err = c.DPoPThumbprint(ctx); err != nil {
+			return "", err
+		}
+	}
 	tx := &Transaction{RedirectURI: c.cfg.RedirectURI, ReturnTo: returnTo, Issuer: c.cfg.Issuer,
 		CreatedAt: c.deps.Now(), Prompt: o.Prompt, Mode: o.Mode}
 	if ao.MaxAge != nil {
@@ -152,6 +164,7 @@ func (c *Client) BeginLogin(ctx context.Context, o LoginOptions) (string, error)
 		State: tx.State, Nonce: tx.Nonce, CodeChallenge: S256Challenge(tx.Verifier),
 		Prompt: o.Prompt, LoginHint: o.LoginHint,
 		Audience: ao.Audience, Resource: ao.Resource, MaxAge: ao.MaxAge, ACRValues: ao.ACRValues, Extra: ao.ExtraParams,
+		DPoPJKT: dpopJKT,
 	})
 	if err != nil {
 		return "", err
@@ -306,11 +319,7 @@ func (c *Client) Callback(ctx context.Context, rawURL string) (*CallbackResult, 
 }
 
 func (c *Client) tokenRequest(ctx context.Context, m *Metadata, form url.Values) (*TokenSet, error) {
-	resp, err := c.deps.HTTP.Do(ctx, formPost(m.TokenEndpoint, form))
-	if err != nil {
-		return nil, wrapError(CodeNetworkError, err, "token request failed: %v", err)
-	}
-	t, err := ParseTokenResponse(resp.Status, resp.Body, c.deps.Now())
+	t, err := c.postToken(ctx, m, form) // with DPoP: proof, nonce retry (dpop_client.go)
 	if e, ok := err.(*Error); ok {
 		// A server may quote what we sent ("refresh token XYZ is expired"): the description goes
 		// to JS and maybe to logs, so no secret of ours may survive in it.
@@ -534,6 +543,7 @@ func (c *Client) Logout(ctx context.Context) *LogoutRequest {
 		c.postLogout()
 		c.revoke(ctx, t)
 	}
+	c.forgetDPoPKey(ctx) // a new key for the next sign-in (RFC 9449 §2: keys need not outlive sessions)
 	c.discoverMu.Lock()
 	m := c.meta
 	c.discoverMu.Unlock()

@@ -19,6 +19,7 @@ type Config struct {
 	ClockSkew             time.Duration // tolerance for exp/iat/nbf; default 30 s
 	RefreshMargin         time.Duration // refresh this long before expiry; default 60 s
 	NoAutoRefresh         bool          // no proactive refresh: only lazily, when a token is needed
+	DPoP                  bool          // bind tokens to a key with DPoP (RFC 9449); the provider must support ES256
 
 	// Optional authorization request parameters sent with every login; LoginOptions override them.
 	Audience    string            // Auth0-style "audience" (the API the access token is for)
@@ -28,8 +29,8 @@ type Config struct {
 	ExtraParams map[string]string // provider-specific parameters; names the library sets are refused
 }
 
-func (c *Config) authOptions() authOptions {
-	return authOptions{Audience: c.Audience, Resource: c.Resource, MaxAge: c.MaxAge, ACRValues: c.ACRValues, ExtraParams: c.ExtraParams}
+func (c *Config) AuthOptions() AuthOptions {
+	return AuthOptions{Audience: c.Audience, Resource: c.Resource, MaxAge: c.MaxAge, ACRValues: c.ACRValues, ExtraParams: c.ExtraParams}
 }
 
 const (
@@ -84,7 +85,7 @@ func (c *Config) Validate() error {
 	if c.ClockSkew < 0 || c.RefreshMargin < 0 {
 		return newError(CodeInvalidConfig, "clockSkew and refreshMargin must not be negative")
 	}
-	ao := c.authOptions()
+	ao := c.AuthOptions()
 	if err := ao.validate("config"); err != nil {
 		return err
 	}

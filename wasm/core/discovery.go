@@ -17,6 +17,7 @@ type Metadata struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	AuthorizationResponseIssSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	DPoPSigningAlgValuesSupported     []string `json:"dpop_signing_alg_values_supported"` // RFC 9449 §5.1
 }
 
 // DiscoveryURL returns where the metadata of issuer lives (OIDC Discovery §4.1): the issuer with

@@ -18,6 +18,10 @@ type HTTPResponse struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	// DPoPNonce and WWWAuthenticate are those response headers ("" when absent): a server's DPoP
+	// nonce (RFC 9449 §8, §9) and its challenge (RFC 9110 §11.6.1), several values comma-joined.
+	DPoPNonce       string
+	WWWAuthenticate string
 }
 
 // MaxResponseBytes is the largest body an HTTPDoer needs to deliver; a larger one may be cut, which

@@ -52,4 +52,5 @@ func (c *Client) HandleTabMessage(data string) {
 	if c.sess.clear() != nil {
 		c.emit(EventSignedOut, map[string]any{"reason": "other_tab"})
 	}
+	c.dropDPoPKey() // the other tab deleted it from storage at its logout
 }

@@ -43,6 +43,12 @@ type tokenResponse struct {
 //     OAuthError and Status keep the raw code and the HTTP status.
 //   - 5xx: CodeServerError. Anything else, non-JSON or oversized: CodeInvalidTokenResponse.
 func ParseTokenResponse(status int, body []byte, now time.Time) (*TokenSet, error) {
+	return parseTokenResponse(status, body, now, "Bearer")
+}
+
+// parseTokenResponse is ParseTokenResponse with the token_type required: "Bearer", or "DPoP"
+// when the request carried a DPoP proof (RFC 9449 §5; a Bearer answer to it is refused).
+func parseTokenResponse(status int, body []byte, now time.Time, tokenType string) (*TokenSet, error) {
 	if len(body) > maxTokenResponseBytes {
 		return nil, newError(CodeInvalidTokenResponse, "token response is larger than %d bytes", maxTokenResponseBytes)
 	}
@@ -73,8 +79,8 @@ func ParseTokenResponse(status int, body []byte, now time.Time) (*TokenSet, erro
 	if t.AccessToken, ok = jsonString(r.AccessToken); !ok || t.AccessToken == "" {
 		return nil, newError(CodeInvalidTokenResponse, "token response lacks a string access_token")
 	}
-	if t.TokenType, ok = jsonString(r.TokenType); !ok || !strings.EqualFold(t.TokenType, "Bearer") {
-		return nil, newError(CodeInvalidTokenResponse, "token_type must be Bearer")
+	if t.TokenType, ok = jsonString(r.TokenType); !ok || !strings.EqualFold(t.TokenType, tokenType) {
+		return nil, newError(CodeInvalidTokenResponse, "token_type must be %s", tokenType)
 	}
 	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
 		var secs float64

@@ -26,10 +26,9 @@ func (c *Client) UserInfo(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.deps.HTTP.Do(ctx, &HTTPRequest{Method: "GET", URL: m.UserinfoEndpoint,
-		Header: map[string]string{"Authorization": "Bearer " + tok, "Accept": "application/json"}})
+	resp, err := c.resourceGet(ctx, m.UserinfoEndpoint, tok) // Bearer, or DPoP with a proof
 	if err != nil {
-		return nil, wrapError(CodeNetworkError, err, "userinfo request failed: %v", err)
+		return nil, err
 	}
 	switch {
 	case resp.Status == 401:

@@ -10,21 +10,13 @@ import (
 	"github.com/pkce-wasm/pkce-wasm/wasm/core"
 )
 
-// authOptions are the authorization request parameters an app may set on create and per login
-// (core.Config / core.LoginOptions): audience, resource (RFC 8707), maxAge and acrValues (OIDC
-// Core §3.1.2.1), extraParams. Their values are checked in core; here only their JS types.
-type authOptions struct {
-	Audience    string
-	Resource    []string
-	MaxAge      *time.Duration
-	ACRValues   string
-	ExtraParams map[string]string
-}
-
+// readAuthOptions reads the authorization request parameters an app may set on create and per
+// login (core.AuthOptions): audience, resource (RFC 8707), maxAge and acrValues (OIDC Core
+// §3.1.2.1), extraParams. Their values are checked in core; here only their JS types.
 var authOptionKeys = []string{"audience", "resource", "maxAge", "acrValues", "extraParams"}
 
-func (b *Bridge) readAuthOptions(o safejs.Value) (authOptions, error) {
-	var a authOptions
+func (b *Bridge) readAuthOptions(o safejs.Value) (core.AuthOptions, error) {
+	var a core.AuthOptions
 	if o.Type() != safejs.TypeObject || o.IsNull() {
 		return a, nil
 	}

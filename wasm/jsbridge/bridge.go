@@ -26,6 +26,8 @@ type Bridge struct {
 	getRandomValuesFn safejs.Value // crypto.getRandomValues.bind(crypto); undefined if missing
 	importKeyFn       safejs.Value // crypto.subtle.importKey.bind(crypto.subtle); undefined if missing
 	verifyFn          safejs.Value // crypto.subtle.verify.bind(crypto.subtle); undefined if missing
+	// DPoP (dpop.go): crypto.subtle.generateKey, exportKey and sign, bound; undefined if missing.
+	generateKeyFn, exportKeyFn, signFn safejs.Value
 }
 
 // NewBridge looks up the globals. errorCtor is the PkceWasmError class: new errorCtor(code, description).
@@ -51,10 +53,12 @@ func NewBridge(errorCtor safejs.Value) (*Bridge, error) {
 	}
 	b.fetchFn = bindMethod(g, "fetch")
 	b.getRandomValuesFn, b.importKeyFn, b.verifyFn = safejs.Undefined(), safejs.Undefined(), safejs.Undefined()
+	b.generateKeyFn, b.exportKeyFn, b.signFn = safejs.Undefined(), safejs.Undefined(), safejs.Undefined()
 	if c, err := g.Get("crypto"); err == nil && c.Type() == safejs.TypeObject {
 		b.getRandomValuesFn = bindMethod(c, "getRandomValues")
 		if s, err := c.Get("subtle"); err == nil && s.Type() == safejs.TypeObject {
 			b.importKeyFn, b.verifyFn = bindMethod(s, "importKey"), bindMethod(s, "verify")
+			b.generateKeyFn, b.exportKeyFn, b.signFn = bindMethod(s, "generateKey"), bindMethod(s, "exportKey"), bindMethod(s, "sign")
 		}
 	}
 	return b, nil

@@ -14,7 +14,8 @@ import (
 // configKeys are the options create accepts; anything else is a typo we report.
 // Page-only options (isolation, workerUrl, wasmUrl) are taken out by the loader before this.
 var configKeys = append([]string{"issuer", "clientId", "redirectUri", "scope", "resourceOrigins",
-	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken"},
+	"postLogoutRedirectUri", "clockSkewSeconds", "refreshMarginSeconds", "autoRefresh", "exposeAccessToken",
+	"dpop"},
 	authOptionKeys...)
 
 // ReadConfig converts the options object given to PkceWasm.create into a core.Config, type-checking
@@ -75,6 +76,12 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 		on, _ := v.Bool()
 		c.NoAutoRefresh = !on
 	}
+	if v, err := o.Get("dpop"); err == nil && !v.IsUndefined() {
+		if v.Type() != safejs.TypeBoolean {
+			return c, &core.Error{Code: core.CodeInvalidConfig, Description: "dpop must be a boolean"}
+		}
+		c.DPoP, _ = v.Bool()
+	}
 	ao, err := b.readAuthOptions(o)
 	if err != nil {
 		return c, err
@@ -109,13 +116,15 @@ func (b *Bridge) ReadConfig(o safejs.Value) (core.Config, error) {
 //	host.store.put(key, value) and host.store.take(key) → value or null (may return Promises)
 //	host.emit(name, detail)
 //	host.shared: true in a SharedWorker (no cross-tab signals needed: every tab talks to it)
+//	host.keys: the DPoP key pair's store (see DPoPKeys); used with the dpop option
 type Host struct {
 	Store  TxStore
 	Emit   safejs.Value
 	Shared bool
+	Keys   safejs.Value
 	// FastFetch: the host (the worker script) builds and sends the wrapped fetch's requests itself
 	// and asks Go only for the token: the client object gets fetchToken and rejectedToken
-	// (wrapped_fetch.go). Only a host whose JS no page script can reach may ask for it.
+	// (fast_fetch.go). Only a host whose JS no page script can reach may ask for it.
 	FastFetch bool
 }
 
@@ -130,9 +139,12 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	deps := core.Deps{HTTP: FetchDoer{b}, Store: h.Store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b}}
+	o := ClientOptions{Shared: h.Shared}
+	if cfg.DPoP {
+		o.DPoPKeys = DPoPKeys{b: b, store: h.Keys}
+	}
 	if h.Emit.Type() == safejs.TypeFunction {
-		deps.Emit = func(event string, detail map[string]any) {
+		o.Emit = func(event string, detail map[string]any) {
 			d, err := safejs.ValueOf(detail)
 			if err != nil {
 				d = safejs.Undefined()
@@ -140,22 +152,7 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 			_, _ = h.Emit.Invoke(event, d)
 		}
 	}
-	// One client per tab (dedicated worker, or the page itself): tabs tell each other about a
-	// logout, and nothing else. No token ever crosses between tabs.
-	var c *core.Client
-	ready := make(chan struct{})
-	if !h.Shared {
-		if tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
-			<-ready
-			if c != nil {
-				c.HandleTabMessage(msg)
-			}
-		}); tabs != nil {
-			deps.Tabs = tabs
-		}
-	}
-	c, err = core.NewClient(cfg, deps)
-	close(ready)
+	c, err := b.NewCoreClient(cfg, h.Store, o)
 	if err != nil {
 		return safejs.Undefined(), err
 	}
@@ -165,6 +162,38 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 		return obj, err
 	}
 	return obj, b.addFastFetch(obj, c)
+}
+
+// ClientOptions are what differs between the browser clients NewCoreClient builds.
+type ClientOptions struct {
+	Emit     func(event string, detail map[string]any) // lifecycle events; nil: none
+	Shared   bool                                      // a SharedWorker's client: no cross-tab signal needed
+	DPoPKeys core.DPoPKeyStore                         // with Config.DPoP
+}
+
+// NewCoreClient is the one place a core.Client is assembled in a browser (the JS bundle's Create
+// and the Go API, wasm/pkce): JS fetch, WebCrypto, crypto.getRandomValues, the given transaction
+// store and, for a client of one tab (a dedicated worker, or the page itself), the token-free
+// logout signal between tabs. No token ever crosses between tabs.
+func (b *Bridge) NewCoreClient(cfg core.Config, store core.TxStore, o ClientOptions) (*core.Client, error) {
+	deps := core.Deps{HTTP: FetchDoer{b}, Store: store, Verify: b.WebCryptoVerify, Rand: CryptoRand{B: b},
+		Emit: o.Emit, DPoPKeys: o.DPoPKeys}
+	// Messages from other tabs wait until the client exists.
+	var c *core.Client
+	ready := make(chan struct{})
+	if !o.Shared {
+		if tabs := b.NewTabs(cfg.Issuer+"|"+cfg.ClientID, func(msg string) {
+			<-ready
+			if c != nil {
+				c.HandleTabMessage(msg)
+			}
+		}); tabs != nil {
+			deps.Tabs = tabs
+		}
+	}
+	c, err := core.NewClient(cfg, deps)
+	close(ready)
+	return c, err
 }
 
 func (b *Bridge) readHost(host safejs.Value) (Host, error) {
@@ -179,6 +208,7 @@ func (b *Bridge) readHost(host safejs.Value) (Host, error) {
 	h.Store = TxStore{b: b, store: store}
 	h.Emit, _ = host.Get("emit")
 	h.Shared = optBool(host, "shared")
+	h.Keys, _ = host.Get("keys")
 	h.FastFetch = optBool(host, "fastFetch")
 	return h, nil
 }

@@ -16,7 +16,8 @@ import (
 //
 //	fetchToken(url) → null       send without a token (origin not allow-listed, or signed out)
 //	                → "<token>"  send with "Authorization: Bearer <token>"
-//	                → undefined  use fetch(input, init) (the slow path: a refresh is due)
+//	                → undefined  use fetch(input, init) (the slow path: a refresh is due, or
+//	                             DPoP, whose proofs wrappedFetch builds)
 //	rejectedToken(token, finalURL, wwwAuthenticate) → Promise<string | null>
 //	                after a 401: the token to retry with once, or null to hand back the 401
 //
@@ -27,6 +28,11 @@ func (b *Bridge) addFastFetch(obj safejs.Value, c *core.Client) error {
 		u, err := arg(args, 0).String()
 		if err != nil || !c.AllowsOrigin(u) || !c.Authenticated() {
 			return nil
+		}
+		if c.DPoP() {
+			// Each request needs a proof signed for its method and URL (and maybe a nonce
+			// retry): Go's wrappedFetch does that.
+			return safejs.Undefined()
 		}
 		if tok, ok := c.CurrentAccessToken(); ok {
 			return tok

@@ -75,6 +75,8 @@ func (d FetchDoer) Do(ctx context.Context, r *core.HTTPRequest) (*core.HTTPRespo
 		if ct, err := h.Call("get", "content-type"); err == nil && !ct.IsNull() {
 			out.ContentType, _ = ct.String()
 		}
+		out.DPoPNonce = headerString(h, "dpop-nonce")
+		out.WWWAuthenticate = headerString(h, "www-authenticate")
 	}
 	if out.Body, err = b.readCapped(ctx, res, core.MaxResponseBytes); err != nil {
 		return nil, err

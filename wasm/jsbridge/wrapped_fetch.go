@@ -36,64 +36,108 @@ func (b *Bridge) wrappedFetch(ctx context.Context, c *core.Client, args []safejs
 	if err != nil {
 		return nil, err
 	}
+	method, _ := getString(req, "method")
 	// A body can be sent only once and we may retry, so a request that may have a body is cloned
-	// before the first send. Request.body tells only where the browser has it (Firefox has not):
-	// the method decides. GET and HEAD (most API calls) cannot have one: no clone on the hot path.
-	retry := req
-	if m, _ := getString(req, "method"); m != "GET" && m != "HEAD" {
-		if retry, err = req.Call("clone"); err != nil {
+	// before the first send, and each retry sends a clone of that spare. Request.body tells only
+	// where the browser has it (Firefox has not): the method decides. GET and HEAD (most API
+	// calls) cannot have one: no clone on the hot path, the same Request is sent again.
+	var spare safejs.Value
+	hasBody := method != "GET" && method != "HEAD"
+	if hasBody {
+		if spare, err = req.Call("clone"); err != nil {
 			return nil, err
 		}
 	}
-	if err := setBearer(req, tok); err != nil {
-		return nil, err
+	again := func() (safejs.Value, error) {
+		if !hasBody {
+			return req, nil
+		}
+		return spare.Call("clone")
 	}
-	res, err := b.send(ctx, req)
+	res, err := b.sendAuthorized(ctx, c, req, method, u, tok)
 	if err != nil {
 		return nil, err
 	}
-	// RFC 6750 §3.1: 401 with error="invalid_token" means this token is no good (expired early,
-	// revoked): refresh once and retry once. Other 401s, 403 insufficient_scope and a second 401
-	// go back to the caller. WWW-Authenticate is readable cross-origin only when the resource
-	// server lists it in Access-Control-Expose-Headers.
-	// The 401 must come from an allow-listed origin: after a redirect elsewhere (an open redirect
-	// on the API) a 401 says nothing about our token and must not spend a refresh grant.
-	if st, _ := getInt(res, "status"); st != 401 || !isInvalidToken(res) {
-		return res, nil
+	// RFC 6750 §3.1 (and RFC 9449 §7.1 for DPoP): 401 with error="invalid_token" means this
+	// token is no good (expired early, revoked): refresh once and retry once. With DPoP, a 401
+	// with error="use_dpop_nonce" and a DPoP-Nonce (RFC 9449 §9) is retried once with a fresh
+	// proof carrying the nonce. Other 401s, 403 insufficient_scope and further 401s go back to
+	// the caller. WWW-Authenticate and DPoP-Nonce are readable cross-origin only when the resource
+	// server lists them in Access-Control-Expose-Headers.
+	// The answer must come from an allow-listed origin: after a redirect elsewhere (an open
+	// redirect on the API) it says nothing about our token, must not spend a refresh grant, and
+	// its nonce is not that server's.
+	nonceRetried, refreshed := false, false
+	for {
+		final, err := getString(res, "url")
+		if err != nil || !c.AllowsOrigin(final) {
+			return res, nil
+		}
+		st, _ := getInt(res, "status")
+		h, _ := res.Get("headers")
+		if c.DPoP() {
+			retry, err := c.ResourceNonceRetry(final, st, headerString(h, "dpop-nonce"), headerString(h, "www-authenticate"))
+			if err != nil {
+				return nil, err
+			}
+			if retry && !nonceRetried {
+				nonceRetried = true
+				r, err := again()
+				if err != nil {
+					return nil, err
+				}
+				if res, err = b.sendAuthorized(ctx, c, r, method, u, tok); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if st != 401 || refreshed || !isInvalidToken(c, h) {
+			return res, nil
+		}
+		refreshed = true
+		fresh, err := c.RefreshAfterRejection(ctx, tok)
+		if err != nil {
+			return nil, err
+		}
+		tok = fresh
+		r, err := again()
+		if err != nil {
+			return nil, err
+		}
+		if res, err = b.sendAuthorized(ctx, c, r, method, u, tok); err != nil {
+			return nil, err
+		}
 	}
-	if final, err := getString(res, "url"); err != nil || !c.AllowsOrigin(final) {
-		return res, nil
-	}
-	fresh, err := c.RefreshAfterRejection(ctx, tok)
-	if err != nil {
-		return nil, err
-	}
-	if err := setBearer(retry, fresh); err != nil {
-		return nil, err
-	}
-	return b.send(ctx, retry)
 }
 
-func setBearer(req safejs.Value, tok string) error {
+// sendAuthorized sets the Authorization header (Bearer, or DPoP with a fresh proof: never reused,
+// also not on a retry) on req and sends it.
+func (b *Bridge) sendAuthorized(ctx context.Context, c *core.Client, req safejs.Value, method, u, tok string) (safejs.Value, error) {
+	hdrs, err := c.AuthorizationHeaders(ctx, method, u, tok)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
 	h, err := req.Get("headers")
 	if err != nil {
-		return err
+		return safejs.Undefined(), err
 	}
-	_, err = h.Call("set", "Authorization", "Bearer "+tok)
-	return err
+	for k, v := range hdrs {
+		if _, err := h.Call("set", k, v); err != nil {
+			return safejs.Undefined(), err
+		}
+	}
+	return b.send(ctx, req)
 }
 
-func isInvalidToken(res safejs.Value) bool {
-	h, err := res.Get("headers")
-	if err != nil {
-		return false
+// isInvalidToken: the 401's challenge says error="invalid_token" (Bearer, RFC 6750 §3.1; with
+// DPoP also a DPoP challenge, RFC 9449 §7.1).
+func isInvalidToken(c *core.Client, h safejs.Value) bool {
+	www := headerString(h, "www-authenticate")
+	if c.DPoP() {
+		return core.InvalidTokenChallenge(www)
 	}
-	v, err := h.Call("get", "www-authenticate")
-	if err != nil || v.Type() != safejs.TypeString {
-		return false
-	}
-	s, _ := v.String()
-	return core.BearerError(s) == "invalid_token"
+	return core.BearerError(www) == "invalid_token"
 }
 
 func (b *Bridge) send(ctx context.Context, req safejs.Value) (safejs.Value, error) {

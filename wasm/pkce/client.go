@@ -41,9 +41,8 @@ type LogoutOptions struct {
 // Client is a signed-in (or not yet) browser session: a core.Client wired to the page. All
 // methods are safe for concurrent use. Create it with New.
 type Client struct {
-	core     *core.Client
-	page     page
-	restored <-chan struct{} // closed when the start-up handoff from other tabs is over
+	core *core.Client
+	page page
 }
 
 // page is the browser window the client drives; in the browser it is jsbridge (browser_js.go).
@@ -54,32 +53,21 @@ type page interface {
 	PostForm(endpoint string, params url.Values) error // navigation by hidden form POST
 }
 
-// New validates cfg and returns a client wired to the browser: JS fetch for the provider,
-// sessionStorage for the login transaction, WebCrypto for ID-token signatures, and
-// BroadcastChannel plus Web Locks to share the session and one refresh with the origin's other
-// tabs (the JS bundle's clients of the same issuer and client id included). It does no network
-// I/O; discovery happens on first use. In the background it asks the other tabs for their
-// session, and Authenticated, User and tokens wait briefly (100 ms at most) for that.
+// New validates cfg and returns a client wired to the browser (jsbridge.NewCoreClient): JS fetch
+// for the provider, sessionStorage for the login transaction, WebCrypto for ID-token signatures,
+// and a token-free logout signal to the origin's other tabs (the JS bundle's clients of the same
+// issuer and client id included). No token ever crosses between tabs: each tab signs in on its
+// own. It does no network I/O; discovery happens on first use.
 //
 // New works only in a browser (GOOS=js GOARCH=wasm); elsewhere it returns an error.
 func New(cfg Config) (*Client, error) { return newInBrowser(cfg) }
 
-func newClient(cfg Config, deps core.Deps, p page, restored <-chan struct{}) (*Client, error) {
+func newClient(cfg Config, deps core.Deps, p page) (*Client, error) {
 	c, err := core.NewClient(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{core: c, page: p, restored: restored}, nil
-}
-
-func (c *Client) waitRestored(ctx context.Context) {
-	if c.restored == nil {
-		return
-	}
-	select {
-	case <-c.restored:
-	case <-ctx.Done():
-	}
+	return &Client{core: c, page: p}, nil
 }
 
 // Config returns the validated configuration, defaults filled in.
@@ -158,14 +146,12 @@ func (c *Client) Logout(ctx context.Context, o LogoutOptions) error {
 // Authenticated reports whether the client holds tokens. It does not check them with the
 // provider; a request through HTTPClient or TokenSource refreshes them when they are due.
 func (c *Client) Authenticated() bool {
-	c.waitRestored(context.Background())
 	return c.core.Authenticated()
 }
 
 // User returns the claims of the validated ID token (sub, name, email, ...; numbers are float64),
 // or nil when signed out.
 func (c *Client) User() map[string]any {
-	c.waitRestored(context.Background())
 	b := c.core.UserClaims()
 	if b == nil {
 		return nil

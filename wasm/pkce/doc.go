@@ -15,8 +15,8 @@
 //	res, err := c.HTTPClient(ctx).Get("https://api.example.com/me") // Bearer attached for that origin only
 //
 // Tokens live in the core client's memory only, as in the JS bundle. TokenSource is an
-// oauth2.TokenSource whose every Token call asks the core client, so the single-flight,
-// cross-tab refresh stays the only refresh path and a sign-out takes effect at once: there is
+// oauth2.TokenSource whose every Token call asks the core client, so the single-flight
+// refresh stays the only refresh path and a sign-out takes effect at once: there is
 // no second token cache.
 //
 // # Why a separate package

@@ -226,7 +226,7 @@ func newEnv(t *testing.T, resourceOrigins ...string) *env {
 		Issuer: testIssuer, ClientID: testClientID, RedirectURI: testRedirect,
 		PostLogoutRedirectURI: testPostOut, Scope: "openid offline_access",
 		ResourceOrigins: resourceOrigins, NoAutoRefresh: true,
-	}, core.Deps{HTTP: op, Store: &core.MemoryTxStore{}, Now: clock.Now, SkipSignatureCheck: true}, p, nil)
+	}, core.Deps{HTTP: op, Store: &core.MemoryTxStore{}, Now: clock.Now, SkipSignatureCheck: true}, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,6 @@ type tokenSource struct {
 }
 
 func (s *tokenSource) Token() (*oauth2.Token, error) {
-	s.c.waitRestored(s.ctx)
 	at, exp, err := core.AccessTokenWithExpiry(s.ctx, s.c.core)
 	if err != nil {
 		return nil, err
@@ -83,7 +82,6 @@ func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || !t.c.core.AllowsOrigin(req.URL.String()) {
 		return t.base.RoundTrip(req)
 	}
-	t.c.waitRestored(req.Context())
 	if !t.c.core.Authenticated() {
 		// Signed out: public endpoints keep working and protected ones answer 401.
 		return t.base.RoundTrip(req)
