@@ -100,9 +100,10 @@ async function init(port, m) {
 
 async function start(config) {
   const { wasmUrl, ...options } = config;
+  const store = idbStore(); // opens the database while the module loads
   const bridge = await loadBridge(wasmUrl);
   const host = {
-    store: idbStore(),
+    store,
     emit: (name, detail) => {
       if (name === "signedOut" && detail && detail.reason === "logout" && loggingOut) {
         for (const p of ports) post(p, { t: "event", name, detail: { ...detail, reason: p === loggingOut ? "logout" : "other_tab" } });
@@ -112,6 +113,7 @@ async function start(config) {
     },
     shared: SHARED,
     keys: options.dpop === true ? dpopKeys(options) : undefined, // the DPoP key pair (IndexedDB)
+    fastFetch: true, // this script sends auth.fetch's requests itself (tokenFetch); not with DPoP
   };
   const c = await bridge.create(options, host);
   methods = METHODS.filter((n) => n === "awaitCallback" || typeof c[n] === "function");
@@ -195,7 +197,10 @@ async function proxyFetch(port, id, c, r) {
   mine.set(id, ac);
   let res;
   try {
-    res = await c.fetch(r.url, init);
+    // Fast path: one synchronous Go call decides the token; undefined means a refresh is due,
+    // which Go's own fetch handles (the slow path).
+    const tok = typeof c.fetchToken === "function" ? c.fetchToken(r.url) : undefined;
+    res = tok === null || typeof tok === "string" ? await tokenFetch(c, r.url, init, tok) : await c.fetch(r.url, init);
   } catch (err) {
     mine.delete(id);
     if (ac.signal.aborted) return; // the page has rejected it already
@@ -238,6 +243,28 @@ async function proxyFetch(port, id, c, r) {
   }
 }
 
+// tokenFetch sends the request with tok (none when null) and, on a 401, lets Go decide whether to
+// refresh once and retry once (rejectedToken: invalid_token from an allow-listed origin).
+async function tokenFetch(c, url, init, tok) {
+  const send = async (headers) => {
+    try {
+      return await fetch(url, { ...init, headers });
+    } catch (err) {
+      if (err && err.name === "AbortError") throw err;
+      throw { code: "network_error", description: `fetch failed: ${(err && err.message) || err}` };
+    }
+  };
+  if (tok === null) return send(init.headers);
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${tok}`);
+  const res = await send(headers);
+  if (res.status !== 401) return res;
+  const fresh = await c.rejectedToken(tok, res.url, res.headers.get("www-authenticate") || "");
+  if (typeof fresh !== "string") return res;
+  headers.set("Authorization", `Bearer ${fresh}`);
+  return send(headers);
+}
+
 // ---- the login transaction, in IndexedDB ----
 // Workers have no sessionStorage. The transaction (state, nonce, PKCE verifier, return path) must
 // survive the redirect even when no tab keeps this worker alive; it is deleted on first use (read
@@ -258,11 +285,17 @@ function openDB() {
 }
 
 function idbStore() {
+  // Opened now, while the module compiles: on the redirect URI page the first use is the
+  // callback's take, and opening there put ~10 ms (more on a busy machine) on its critical path.
+  let opening = openDB();
+  opening.catch(() => { opening = null; }); // retried on first use
   let db = null;
   const withStore = async (fn) => {
-    db = db || (await openDB());
+    db = db || (await (opening || (opening = openDB())));
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, "readwrite");
+      // Relaxed durability: the commit does not wait for the disk (the record lives 30 minutes
+      // at most; a crash before it is flushed only costs a new login).
+      const tx = db.transaction(STORE, "readwrite", { durability: "relaxed" });
       const store = tx.objectStore(STORE);
       let result;
       fn(store, (v) => { result = v; });

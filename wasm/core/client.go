@@ -391,6 +391,20 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	return tok, err
 }
 
+// CurrentAccessToken returns the access token when it is usable as it is (signed in, not within
+// the refresh margin): the synchronous fast path of the wrapped fetch. ok is false when a call to
+// AccessToken is needed (signed out, or a refresh is due).
+func (c *Client) CurrentAccessToken() (tok string, ok bool) {
+	t, _ := c.sess.current()
+	if t == nil {
+		return "", false
+	}
+	if t.Expiry.IsZero() || c.deps.Now().Before(t.Expiry.Add(-c.refreshMargin(t))) {
+		return t.AccessToken, true
+	}
+	return "", false
+}
+
 // refreshMargin is how long before t's expiry a refresh is due: Config.RefreshMargin, but never
 // more than half the token's lifetime, so that short-lived tokens do not refresh in a loop.
 func (c *Client) refreshMargin(t *TokenSet) time.Duration {

@@ -122,6 +122,10 @@ type Host struct {
 	Emit   safejs.Value
 	Shared bool
 	Keys   safejs.Value
+	// FastFetch: the host (the worker script) builds and sends the wrapped fetch's requests itself
+	// and asks Go only for the token: the client object gets fetchToken and rejectedToken
+	// (fast_fetch.go). Only a host whose JS no page script can reach may ask for it.
+	FastFetch bool
 }
 
 // Create builds a client from JS options and returns its JS face (clientObject). It does no
@@ -153,7 +157,11 @@ func (b *Bridge) Create(opts, host safejs.Value) (safejs.Value, error) {
 		return safejs.Undefined(), err
 	}
 	expose := optBool(opts, "exposeAccessToken")
-	return b.clientObject(c, expose)
+	obj, err := b.clientObject(c, expose)
+	if err != nil || !h.FastFetch {
+		return obj, err
+	}
+	return obj, b.addFastFetch(obj, c)
 }
 
 // ClientOptions are what differs between the browser clients NewCoreClient builds.
@@ -201,6 +209,7 @@ func (b *Bridge) readHost(host safejs.Value) (Host, error) {
 	h.Emit, _ = host.Get("emit")
 	h.Shared = optBool(host, "shared")
 	h.Keys, _ = host.Get("keys")
+	h.FastFetch = optBool(host, "fastFetch")
 	return h, nil
 }
 

@@ -3,14 +3,41 @@
 // results are plain JSON so that page.evaluate can return them.
 //
 // Libraries:
-//   pkce   pkce-wasm, the bundle at /pkce/pkce-wasm.js (with its wasm_exec.js and pkce.wasm)
-//   oidc   oidc-client-ts's browser bundle at /bench/vendor/oidc-client-ts.min.js (global `oidc`)
-//   hello  a hello-world Go WASM (/bench/hello/hello.wasm + wasm_exec.js): the floor for Go WASM
+//   pkce         pkce-wasm, the bundle at /pkce/pkce-wasm.js (with its wasm_exec.js and pkce.wasm),
+//                isolation "worker" (the default: a SharedWorker). Signed-in pages use the bench
+//                worker script /bench/worker.js (the shipped worker plus measuring hooks), P2 the
+//                shipped worker itself.
+//   pkcePage     the same bundle with isolation: "page" (the Go client in the page)
+//   oidc         oidc-client-ts's browser bundle at /bench/vendor/oidc-client-ts.min.js (global `oidc`)
+//   oauth4       oauth4webapi (ESM at /bench/vendor/oauth4webapi.js), P5 only: code exchange with
+//                ID-token validation and validateApplicationLevelSignature (JWKS + WebCrypto)
+//   hello        a hello-world Go WASM (/bench/hello/hello.wasm + wasm_exec.js) in the page
+//   helloWorker  the same started in a module SharedWorker (/bench/hello-worker.js): the floor for
+//                the worker build
 
 const PKCE_URL = "/pkce/pkce-wasm.js";
 const OIDC_URL = "/bench/vendor/oidc-client-ts.min.js";
 const HELLO_EXEC_URL = "/bench/hello/wasm_exec.js";
 const HELLO_WASM_URL = "/bench/hello/hello.wasm";
+const OAUTH4_URL = "/bench/vendor/oauth4webapi.js";
+const BENCH_WORKER_URL = "/bench/worker.js";
+const HELLO_WORKER_URL = "/bench/hello-worker.js";
+const isPkce = (lib) => lib === "pkce" || lib === "pkcePage";
+
+// Main-thread long tasks (> 50 ms), from this module's start on: the page's own work that blocks
+// input. In worker mode none should come from compiling or running the WASM.
+const longTasks = [];
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) longTasks.push({ start: e.startTime, ms: e.duration });
+  }).observe({ type: "longtask", buffered: true });
+} catch { /* no Long Tasks API: the figure stays empty */ }
+function longTasksIn(from, to) {
+  const xs = longTasks.filter((e) => e.start + e.ms > from && e.start < to);
+  return { n: xs.length, ms: xs.reduce((a, e) => a + e.ms, 0), max: xs.reduce((a, e) => Math.max(a, e.ms), 0) };
+}
+// Lets pending long-task entries arrive (they are delivered after the task).
+const settle = () => new Promise((r) => setTimeout(r, 60));
 
 // WebAssembly instrumentation, installed before any module loads: the time instantiation ended
 // and the instance's linear memory (Go exports it as "mem"), for P2's breakdown and P6.
@@ -48,8 +75,9 @@ function oidcSettings(cfg) {
   };
 }
 
-function pkceOptions(cfg) {
+function pkceOptions(cfg, lib, workerUrl) {
   const o = {
+    isolation: lib === "pkcePage" ? "page" : "worker",
     issuer: cfg.issuer,
     clientId: cfg.clientId,
     redirectUri: cfg.redirectUri,
@@ -59,6 +87,10 @@ function pkceOptions(cfg) {
   };
   if (cfg.autoRefresh !== undefined) o.autoRefresh = cfg.autoRefresh;
   if (cfg.wasmUrl) o.wasmUrl = cfg.wasmUrl; // e.g. a build with a name section, for profiling
+  if (lib === "pkce") o.workerUrl = workerUrl || `${BENCH_WORKER_URL}${cfg.prof ? "?prof=1" : ""}`;
+  // The native baseline of P3 needs the token the wrapped fetch sends; the worker sends it from
+  // where the page cannot see it, so ask for it (same option in both modes, same work per call).
+  if (workerUrl === undefined) o.exposeAccessToken = true;
   return o;
 }
 
@@ -93,17 +125,32 @@ function downloads() {
  * requested) to ready: PkceWasm.create resolved / new UserManager + getUser() resolved / the hello
  * program exited. /config.json is fetched before t0 (the same for every library).
  */
-async function timeReady(lib) {
-  const cfg = lib === "hello" ? null : await loadConfig();
+async function timeReady(lib, nonce) {
+  const cfg = lib.startsWith("hello") ? null : await loadConfig();
+  await settle();
   const t0 = performance.now();
   const out = { lib };
-  if (lib === "pkce") {
+  if (isPkce(lib)) {
     const { PkceWasm } = await import(PKCE_URL);
-    const auth = await PkceWasm.create(pkceOptions(cfg));
+    // A fresh worker URL per load: a SharedWorker of the previous load that the browser keeps
+    // alive across the navigation would otherwise answer at once. (Its script is then a cache
+    // miss; the module and wasm_exec.js are not.)
+    const auth = await PkceWasm.create(pkceOptions(cfg, lib, `/pkce/pkce-wasm.worker.js?load=${nonce}`));
     out.readyMs = performance.now() - t0;
-    out.instantiateMs = wasm.instantiatedAt - t0;
+    if (wasm.instantiatedAt != null) out.instantiateMs = wasm.instantiatedAt - t0;
     await auth.getUser();
     out.firstCallMs = performance.now() - t0;
+  } else if (lib === "helloWorker") {
+    const w = new SharedWorker(`${HELLO_WORKER_URL}?load=${nonce}`, { type: "module", name: `hello-${nonce}` });
+    const m = await new Promise((resolve, reject) => {
+      w.port.onmessage = (e) => resolve(e.data);
+      w.onerror = () => reject(new Error("hello worker failed to load"));
+      w.port.start();
+    });
+    if (m.t !== "done") throw new Error(`hello worker: ${m.error}`);
+    out.readyMs = performance.now() - t0;
+    out.firstCallMs = out.readyMs;
+    out.instantiateMs = m.instantiateMs;
   } else if (lib === "oidc") {
     await loadScript(OIDC_URL);
     const mgr = new globalThis.oidc.UserManager(oidcSettings(cfg));
@@ -120,6 +167,9 @@ async function timeReady(lib) {
   } else {
     throw new Error(`unknown lib ${lib}`);
   }
+  const end = performance.now();
+  await settle();
+  out.longTasks = longTasksIn(t0, end);
   out.downloads = downloads();
   return out;
 }
@@ -130,9 +180,14 @@ let client = null; // { lib, auth | mgr }
 
 async function createClient(lib) {
   const cfg = await loadConfig();
-  if (lib === "pkce") {
+  if (isPkce(lib)) {
     const { PkceWasm } = await import(PKCE_URL);
-    client = { lib, cfg, auth: await PkceWasm.create(pkceOptions(cfg)) };
+    client = { lib, cfg, auth: await PkceWasm.create(pkceOptions(cfg, lib)) };
+  } else if (lib === "oauth4") {
+    const oauth = await import(OAUTH4_URL);
+    const issuer = new URL(cfg.issuer);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", [oauth.allowInsecureRequests]: true }));
+    client = { lib, cfg, oauth, as, oc: { client_id: cfg.clientId } };
   } else {
     await loadScript(OIDC_URL);
     client = { lib, cfg, mgr: new globalThis.oidc.UserManager(oidcSettings(cfg)) };
@@ -145,8 +200,35 @@ async function startLogin(lib, opts) {
   sessionStorage.setItem("bench.lib", lib);
   sessionStorage.setItem("bench.opts", JSON.stringify(opts || {}));
   const c = await createClient(lib);
-  if (lib === "pkce") await c.auth.login({ returnTo: "/bench/callback" });
-  else await c.mgr.signinRedirect();
+  if (isPkce(lib)) await c.auth.login({ returnTo: "/bench/callback" });
+  else if (lib === "oauth4") {
+    const { oauth, as, cfg } = c;
+    const verifier = oauth.generateRandomCodeVerifier();
+    const tx = { verifier, state: oauth.generateRandomState(), nonce: oauth.generateRandomNonce() };
+    sessionStorage.setItem("bench.oauth4", JSON.stringify(tx));
+    const u = new URL(as.authorization_endpoint);
+    u.search = new URLSearchParams({
+      client_id: cfg.clientId, redirect_uri: cfg.redirectUri, response_type: "code", scope: cfg.scope,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+      state: tx.state, nonce: tx.nonce,
+    }).toString();
+    location.assign(u.href);
+  } else await c.mgr.signinRedirect();
+}
+
+/** oauth4webapi's callback: validate the response, redeem the code, validate the ID token and its signature. */
+async function oauth4Callback(c) {
+  const { oauth, as, oc, cfg } = c;
+  const insecure = { [oauth.allowInsecureRequests]: true }; // the dev OP is http://localhost
+  const tx = JSON.parse(sessionStorage.getItem("bench.oauth4"));
+  sessionStorage.removeItem("bench.oauth4");
+  const params = oauth.validateAuthResponse(as, oc, new URL(location.href), tx.state);
+  const res = await oauth.authorizationCodeGrantRequest(as, oc, oauth.None(), params, cfg.redirectUri, tx.verifier, insecure);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, oc, res, { expectedNonce: tx.nonce, requireIdToken: true });
+  await oauth.validateApplicationLevelSignature(as, res, insecure);
+  history.replaceState(null, "", location.pathname);
+  c.tokens = tokens;
+  c.claims = oauth.getValidatedIdTokenClaims(tokens);
 }
 
 /** callback.html: create the client (untimed), then time the callback handling. */
@@ -154,10 +236,16 @@ async function finishLogin() {
   const lib = sessionStorage.getItem("bench.lib");
   const c = await createClient(lib);
   const t0 = performance.now();
-  if (lib === "pkce") await c.auth.handleCallback();
+  if (isPkce(lib)) await c.auth.handleCallback();
+  else if (lib === "oauth4") await oauth4Callback(c);
   else await c.mgr.signinRedirectCallback();
   const callbackMs = performance.now() - t0;
-  const signedIn = lib === "pkce" ? await c.auth.isAuthenticated() : !!(await c.mgr.getUser());
+  const signedIn = isPkce(lib) ? await c.auth.isAuthenticated() : lib === "oauth4" ? !!c.claims : !!(await c.mgr.getUser());
+  // Navigation → signed in: this document's time origin is the navigation's start (warm HTTP
+  // cache: the login page loaded the same files in this context).
+  const navToSignedInMs = performance.now();
+  await settle();
+  const longTasksStartup = longTasksIn(0, navToSignedInMs);
   // The requests made inside the timed call (discovery, token, JWKS, ...) and the time spent
   // waiting for at least one of them (union of their intervals).
   const net = performance
@@ -173,13 +261,14 @@ async function finishLogin() {
       until = end;
     }
   }
-  return { lib, callbackMs, signedIn, net, netMs };
+  return { lib, callbackMs, signedIn, net, netMs, navToSignedInMs, longTasks: longTasksStartup, t0Abs: performance.timeOrigin + t0 };
 }
 
 // ---------------------------------------------------------------- fetch variants (P3, P4, P6)
 
 /** The access token the wrapped fetch attaches, read by spying on one call (P3's native baseline). */
 async function wrappedBearer() {
+  if (client.auth.getAccessToken) return `Bearer ${await client.auth.getAccessToken()}`;
   const orig = globalThis.fetch;
   let authorization = null;
   globalThis.fetch = function (input, init) {
@@ -200,7 +289,7 @@ async function wrappedBearer() {
 /** name → fetch-like function. "lib": auth.fetch, or the peer's getUser() + fetch with its token. */
 async function fetchers() {
   const f = {};
-  if (client.lib === "pkce") {
+  if (isPkce(client.lib)) {
     const authorization = await wrappedBearer();
     f.native = (u) => fetch(u, { headers: { Authorization: authorization } });
     f.lib = (u) => client.auth.fetch(u);
@@ -256,7 +345,7 @@ async function p3Requests(url, n, libFirst, blocks = 10) {
   for (const k of order) out.conc[k] = await concurrent(f[k], url, n);
   // The bare cost of one call into the library, without the network: isAuthenticated() (a Go
   // Promise round trip) or getUser() (sessionStorage + JSON.parse).
-  const call = client.lib === "pkce" ? () => client.auth.isAuthenticated() : () => client.mgr.getUser();
+  const call = isPkce(client.lib) ? () => client.auth.isAuthenticated() : () => client.mgr.getUser();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await call();
   out.callMs = (performance.now() - t0) / n;
@@ -319,7 +408,7 @@ async function p4Burst(url, n) {
   const statuses = {};
   const errors = {};
   let fn;
-  if (client.lib === "pkce") {
+  if (isPkce(client.lib)) {
     fn = (u) => client.auth.fetch(u);
   } else {
     // The usual oidc-client-ts pattern: renew when the stored user has expired, then fetch.
@@ -345,18 +434,34 @@ async function p4Burst(url, n) {
 
 /** Tokens expired? (pkce: unknown from outside; oidc: User.expired) */
 async function tokenState() {
-  if (client.lib === "pkce") return { signedIn: await client.auth.isAuthenticated() };
+  if (isPkce(client.lib)) return { signedIn: await client.auth.isAuthenticated() };
   const u = await client.mgr.getUser();
   return { signedIn: !!u, expired: u ? u.expired : null, expiresIn: u ? u.expires_in : null };
 }
 
-function memory() {
+/** Asks the bench worker (worker-hooks.js) over the "pkce-bench" channel; the newest worker answers. */
+async function askWorker(q, timeoutMs = 2000) {
+  const bc = new BroadcastChannel("pkce-bench");
+  const id = Math.random();
+  const replies = [];
+  bc.onmessage = (e) => { if (e.data && e.data.q === id) replies.push(e.data); };
+  bc.postMessage({ ...q, id });
+  const t0 = performance.now();
+  while (!replies.length && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 30));
+  bc.close();
+  if (!replies.length) throw new Error(`no answer from the bench worker to ${q.t}`);
+  return replies.sort((a, b) => b.startedAt - a.startedAt)[0];
+}
+
+async function memory() {
   if (typeof globalThis.gc === "function") {
     globalThis.gc();
     globalThis.gc();
   }
+  const inWorker = client && client.lib === "pkce";
   return {
-    wasm: wasm.memory ? wasm.memory.buffer.byteLength : null,
+    wasm: inWorker ? (await askWorker({ t: "memory" })).wasm : wasm.memory ? wasm.memory.buffer.byteLength : null,
     heap: performance.memory ? performance.memory.usedJSHeapSize : null,
     gc: typeof globalThis.gc === "function",
   };
@@ -369,9 +474,9 @@ function memory() {
 async function p6Memory(url, n, batch, warmup, rounds = 1) {
   const f = await fetchers();
   const statuses = {};
-  const loaded = memory();
+  const loaded = await memory();
   for (let i = 0; i < warmup; i++) await consume(await f.lib(url), statuses);
-  const before = memory();
+  const before = await memory();
   const readings = [];
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) {
@@ -379,13 +484,42 @@ async function p6Memory(url, n, batch, warmup, rounds = 1) {
       const k = Math.min(batch, n - done);
       await Promise.all(Array.from({ length: k }, async () => consume(await f.lib(url), statuses)));
     }
-    readings.push(memory());
+    readings.push(await memory());
   }
   const ms = performance.now() - t0;
   return { loaded, before, after: readings[0], readings, ms, statuses };
 }
 
+/**
+ * Profile of the per-call fetch path (bench worker with ?prof=1): n sequential auth.fetch calls,
+ * each timed in the page (call → Response → body read) and in the worker (message in → fetch
+ * called → fetch resolved → result posted), on one clock (timeOrigin + now).
+ */
+async function profFetch(url, n) {
+  const now = () => performance.timeOrigin + performance.now();
+  for (let i = 0; i < 20; i++) await (await client.auth.fetch(url)).arrayBuffer(); // warm-up
+  await askWorker({ t: "prof", reset: true });
+  const page = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = now();
+    const res = await client.auth.fetch(url);
+    const t1 = now();
+    await res.arrayBuffer();
+    page.push({ t0, t1, t2: now() });
+  }
+  const w = await askWorker({ t: "prof", reset: true });
+  return { page, events: w.events };
+}
+
+/** The worker's timeline of the callback (events since the worker started; bench worker with ?prof=1). */
+async function profCallback() {
+  const w = await askWorker({ t: "prof", reset: true });
+  return { events: w.events, workerStartedAt: w.startedAt };
+}
+
 window.bench = {
+  profFetch,
+  profCallback,
   timeReady,
   startLogin,
   finishLogin,
