@@ -28,7 +28,7 @@ import {
   waitReady,
   withSession as runSession,
 } from "./harness.mjs";
-import { HOOKS, attackerPage } from "./injected.mjs";
+import { HOOKS, attackerArgs, attackerPage } from "./injected.mjs";
 
 const TEST_TIMEOUT_MS = 90_000;
 
@@ -80,12 +80,7 @@ forEachBrowser((name, browser) => {
 
     const other = await context.newPage();
     await other.goto(`${server.appOrigin}/config.json`);
-    const args = await other.evaluate(async () => {
-      const cfg = await (await fetch("/config.json")).json();
-      const { _workerSupport } = await import("/pkce/pkce-wasm.js");
-      const config = { ...cfg, wasmUrl: new URL("/pkce/pkce.wasm", location.href).href };
-      return { workerUrl: new URL("/pkce/pkce-wasm.worker.js", location.href).href, name: await _workerSupport.workerName(config), config };
-    });
+    const args = await attackerArgs(other);
     const attack = await attackerPage(other, { ...args, channelNames: ["pkce-wasm:callback", channel], forgedIdToken: "e30.e30." });
     // (The attacker's tab stays open: in WebKitGTK, closing a tab connected to the SharedWorker can
     // end the worker for every tab; see README, "Browsers".)

@@ -141,6 +141,17 @@ export const HOOKS = `(() => {
   };
 })();`;
 
+// attackerArgs computes, in page (any page of the app's origin), what attackerPage needs: the
+// worker's URL and name, from what is public — the app's /config.json and the library's own code.
+export function attackerArgs(page) {
+  return page.evaluate(async () => {
+    const cfg = await (await fetch("/config.json")).json();
+    const { _workerSupport } = await import("/pkce/pkce-wasm.js");
+    const config = { ...cfg, wasmUrl: new URL("/pkce/pkce.wasm", location.href).href };
+    return { workerUrl: new URL("/pkce/pkce-wasm.worker.js", location.href).href, name: await _workerSupport.workerName(config), config };
+  });
+}
+
 // ATTACKER_PAGE runs in a second same-origin page that never loads the library: it opens the
 // library's BroadcastChannels and its SharedWorker (same URL and name, as any same-origin script
 // can), listens to everything, and tries to get tokens or plant a forged session.

@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 // Chromium only: it needs init scripts, exposed bindings and CDP (to kill the worker), which
 // classic WebDriver lacks; the worker paths it checks are the same code in every browser.
 import { CHROMIUM_SKIP, attemptSignIn, chromiumTest as test, launchBrowser, latestTokens, startServer, waitReady, withSession } from "./playwright-harness.mjs";
-import { HOOKS, attackerPage } from "./injected.mjs";
+import { HOOKS, attackerArgs, attackerPage } from "./injected.mjs";
 
 const TEST_TIMEOUT_MS = 120_000;
 
@@ -92,13 +92,7 @@ async function walk(s, { query = "", attack = true } = {}) {
   if (attack) {
     const other = await s.context.newPage();
     await other.goto(`${server.appOrigin}/config.json`);
-    const args = await other.evaluate(async () => {
-      // Everything the attacker needs is public: the app's config and the library's own code.
-      const cfg = await (await fetch("/config.json")).json();
-      const { _workerSupport } = await import("/pkce/pkce-wasm.js");
-      const config = { ...cfg, wasmUrl: new URL("/pkce/pkce.wasm", location.href).href };
-      return { workerUrl: new URL("/pkce/pkce-wasm.worker.js", location.href).href, name: await _workerSupport.workerName(config), config };
-    });
+    const args = await attackerArgs(other); // everything the attacker needs is public
     const forgedIdToken = ["eyJhbGciOiJub25lIn0", Buffer.from(JSON.stringify({ iss: server.config.issuer, aud: server.config.clientId, sub: "mallory", exp: 4102444800, iat: 1 })).toString("base64url"), ""].join(".");
     attacker = await attackerPage(other, { ...args, channelNames: ["pkce-wasm:callback", `pkce-wasm:${server.config.issuer}|${server.config.clientId}`], forgedIdToken });
     await other.close();

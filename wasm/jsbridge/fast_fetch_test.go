@@ -54,17 +54,7 @@ func TestFastFetchToken(t *testing.T) {
 		}
 		return v
 	}
-	posts := func() int {
-		op.mu.Lock()
-		defer op.mu.Unlock()
-		n := 0
-		for _, r := range op.requests {
-			if r.Method == "POST" {
-				n++
-			}
-		}
-		return n
-	}
+	posts := func() int { return tokenGrants(op) }
 	before := posts()
 	if v := rejected(testAccessToken, "https://api.example.com/data", `Bearer error="insufficient_scope"`); !v.IsNull() {
 		t.Errorf("insufficient_scope: rejectedToken = %v, want null (hand back the 401)", v)
