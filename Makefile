@@ -82,7 +82,7 @@ fuzz-short:
 
 test-wasm:
 	# The core is tested natively (test-go); here the JS boundary runs under Node.
-	$(WASM_ENV) $(GO) test -count=1 -exec="$(GOROOT_WASM)/go_js_wasm_exec" ./wasm/jsbridge/ ./wasm/pkce/
+	$(WASM_ENV) $(GO) test -count=1 -exec="$(GOROOT_WASM)/go_js_wasm_exec" ./wasm/jsbridge/
 
 # Browser tests (js/test) in Debian's Chromium, Firefox ESR and WebKitGTK (MiniBrowser under Xvfb):
 # BROWSERS=chromium (comma list) runs a subset; the default is all three. Files that need the
