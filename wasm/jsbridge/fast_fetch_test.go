@@ -72,3 +72,28 @@ func TestFastFetchToken(t *testing.T) {
 		t.Errorf("invalid_token: %d refresh requests, want 1", posts()-before)
 	}
 }
+
+// A DPoP client never takes the fast path: each request needs a proof for its own method and URL
+// (and maybe a nonce retry), which only wrappedFetch builds. fetchToken answers undefined.
+func TestFastFetchTokenDPoPUsesTheSlowPath(t *testing.T) {
+	c, _, _ := newDPoPTestClient(t)
+	if !c.Authenticated() || !c.DPoP() {
+		t.Fatal("premise: a signed-in DPoP client")
+	}
+	b := newTestBridge(t)
+	obj := b.newObject()
+	if err := b.addFastFetch(obj, c); err != nil {
+		t.Fatal(err)
+	}
+	v, err := obj.Call("fetchToken", "https://api.example.com/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.IsUndefined() {
+		t.Errorf("DPoP client: fetchToken = %v, want undefined (the slow path, with a proof)", v.Type())
+	}
+	// Not allow-listed: still no token at all.
+	if v, _ := obj.Call("fetchToken", "https://other.example.com/x"); !v.IsNull() {
+		t.Errorf("DPoP client, other origin: fetchToken = %v, want null", v.Type())
+	}
+}
