@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,30 +100,30 @@ func (l *issuedLog) middleware(next http.Handler) http.Handler {
 // handler serves GET /__test/issued and POST /__test/issued/reset.
 func (l *issuedLog) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/__test/issued", func(w http.ResponseWriter, r *http.Request) {
-		if openCORS(w, r, "GET, HEAD") {
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
+	mux.Handle("/__test/issued", testHook("GET, HEAD", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, l.snapshot())
-	})
-	mux.HandleFunc("/__test/issued/reset", func(w http.ResponseWriter, r *http.Request) {
-		if openCORS(w, r, "POST") {
-			return
-		}
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
+	}))
+	mux.Handle("/__test/issued/reset", testHook("POST", func(w http.ResponseWriter, _ *http.Request) {
 		l.reset()
 		writeJSON(w, http.StatusOK, l.snapshot())
-	})
+	}))
 	return mux
+}
+
+// testHook serves a test hook any origin may call, for the given methods ("GET, HEAD" or "POST"):
+// preflights and other methods are answered here, the rest by serve.
+func testHook(methods string, serve http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if openCORS(w, r, methods) {
+			return
+		}
+		if !strings.Contains(methods, r.Method) {
+			w.Header().Set("Allow", methods)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		serve(w, r)
+	})
 }
 
 // openCORS sets the headers of a test hook any origin may call; it answers a preflight and

@@ -125,4 +125,3 @@ func stream(w http.ResponseWriter, r *http.Request) {
 		sent += n
 	}
 }
-

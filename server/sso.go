@@ -177,29 +177,13 @@ func (o *onRedirectWriter) Unwrap() http.ResponseWriter { return o.ResponseWrite
 // HttpOnly). POST /__test/sso/reset ends them all (as POST /__test/reset on the app origin does).
 func (s *ssoStore) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/__test/sso", func(w http.ResponseWriter, r *http.Request) {
-		if openCORS(w, r, "GET, HEAD") {
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
+	mux.Handle("/__test/sso", testHook("GET, HEAD", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"sessions": s.live()})
-	})
-	mux.HandleFunc("/__test/sso/reset", func(w http.ResponseWriter, r *http.Request) {
-		if openCORS(w, r, "POST") {
-			return
-		}
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
+	}))
+	mux.Handle("/__test/sso/reset", testHook("POST", func(w http.ResponseWriter, _ *http.Request) {
 		s.clear()
 		writeJSON(w, http.StatusOK, map[string]int{"sessions": 0})
-	})
+	}))
 	return mux
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // Transaction is the single-use state of one authorization request. It is the only thing that
-// crosses the redirect (in sessionStorage): no token ever does. It is keyed by its state and
+// crosses the redirect (in IndexedDB from the worker, sessionStorage in the page): no token ever does. It is keyed by its state and
 // deleted when the callback takes it, so a replayed callback finds nothing (RFC 9700 §4.5.3.1).
 type Transaction struct {
 	State       string `json:"state"`
