@@ -588,23 +588,18 @@ class WorkerCore {
       credentials: req.credentials, cache: req.cache, redirect: req.redirect, mode: req.mode === "navigate" ? "same-origin" : req.mode,
       referrerPolicy: req.referrerPolicy, integrity: req.integrity, keepalive: req.keepalive,
     };
-    let abort = null;
-    const head = await new Promise((resolve, reject) => {
-      this.call("fetch", [msg], body ? [body] : [], (id, conn) => {
-        if (signal) {
-          abort = () => {
-            if (conn.alive) conn.port.postMessage({ t: "abort", id });
-            const p = conn.pending.get(id);
-            conn.pending.delete(id);
-            if (p) p.reject(signal.reason);
-            const s = conn.streams.get(id);
-            conn.streams.delete(id);
-            if (s) s.error(signal.reason);
-          };
-          signal.addEventListener("abort", abort, { once: true });
-        }
-        conn.currentFetchId = id;
-      }).then(resolve, reject);
+    const head = await this.call("fetch", [msg], body ? [body] : [], (id, conn) => {
+      if (!signal) return;
+      // An abort rejects the call (or errors the body stream) here and tells the worker to stop.
+      signal.addEventListener("abort", () => {
+        if (conn.alive) conn.port.postMessage({ t: "abort", id });
+        const p = conn.pending.get(id);
+        conn.pending.delete(id);
+        if (p) p.reject(signal.reason);
+        const s = conn.streams.get(id);
+        conn.streams.delete(id);
+        if (s) s.error(signal.reason);
+      }, { once: true });
     });
     return this.response(head);
   }
