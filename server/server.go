@@ -24,6 +24,7 @@ type devServer struct {
 	stats     *opStats    // nil without test hooks
 	misbehave *misbehaver // nil without test hooks
 	issued    *issuedLog  // nil without test hooks
+	inject    *injector   // nil without test hooks
 	sso       *ssoStore
 	dpop      *dpopOP
 }
@@ -78,13 +79,15 @@ func newDevServer(c Config) (*devServer, error) {
 	app.HandleFunc("/api/me", api.me)
 	app.HandleFunc("/api/echo", echo)
 	if c.TestHooks {
+		s.inject = newInjector()
+		s.inject.register(app)           // inject.go: the injected-script suite's hostile script and its record
 		registerLifecycleHooks(app, api) // lifecycle_hooks.go
 		app.Handle("/__test/dpop-nonce", nonceHook(api.nonce))
 	}
 	if s.stats != nil {
 		app.Handle("/__test/", s.stats.handler())
 		app.Handle("/__test/reset", s.misbehave.withReset(alsoOnReset(s.stats.handler(),
-			s.issued.reset, s.sso.clear,
+			s.issued.reset, s.sso.clear, s.inject.reset,
 			func() { _, _ = dpop.nonce.set(c.DPoPNonce) },
 			func() { _, _ = api.nonce.set(c.DPoPNonce) })))
 		app.Handle("/__test/misbehave", s.misbehave.handler())
@@ -99,7 +102,7 @@ func newDevServer(c Config) (*devServer, error) {
 	if c.TestHooks {
 		reqs := &requestLog{} // requestlog.go: what reached /api/*, for the browser tests
 		reqs.register(app)
-		appH = reqs.middleware(app)
+		appH = s.inject.middleware(reqs.middleware(app))
 	}
 	s.app = newHTTPServer(logRequests("app", appH))
 	s.op = newHTTPServer(logRequests("op", opH))
