@@ -26,7 +26,8 @@ import (
 //   - POST /__test/inject/seen (body: {"page": "<id of one page load>", "lines": ["…", …]}): what
 //     the script saw, appended to the record (the script sends it with a fetch it captured before
 //     hooking anything, so that it does not record itself).
-//   - GET /__test/inject/seen: {"armed", "lines", "pages": {id: lines received}, "truncated"}.
+//   - GET /__test/inject/seen: {"armed", "lines", "pages": {id: lines received}, "truncated",
+//     "rejected": reports that were not valid JSON or too large}: a test checks it lost nothing.
 //   - POST /__test/inject/reset, and POST /__test/reset: disarm and empty the record.
 //
 // Nothing of this exists without -test-hooks (newDevServer mounts it only then), so `make demo`
@@ -46,6 +47,7 @@ type injector struct {
 	bytes     int
 	pages     map[string]int
 	truncated bool
+	rejected  int // reports that could not be read
 }
 
 func newInjector() *injector {
@@ -55,7 +57,7 @@ func newInjector() *injector {
 func (in *injector) reset() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.script, in.lines, in.bytes, in.pages, in.truncated = nil, nil, 0, map[string]int{}, false
+	in.script, in.lines, in.bytes, in.pages, in.truncated, in.rejected = nil, nil, 0, map[string]int{}, false, 0
 }
 
 func (in *injector) armed() bool {
@@ -69,6 +71,7 @@ type injectSeenJSON struct {
 	Lines     []string       `json:"lines"`
 	Pages     map[string]int `json:"pages"`
 	Truncated bool           `json:"truncated"`
+	Rejected  int            `json:"rejected"`
 }
 
 type injectBatch struct {
@@ -103,6 +106,9 @@ func (in *injector) register(mux *http.ServeMux) {
 		if r.Method == http.MethodPost {
 			var b injectBatch
 			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInjectBatch)).Decode(&b); err != nil {
+				in.mu.Lock()
+				in.rejected++
+				in.mu.Unlock()
 				http.Error(w, "want {page, lines}", http.StatusBadRequest)
 				return
 			}
@@ -111,7 +117,7 @@ func (in *injector) register(mux *http.ServeMux) {
 			return
 		}
 		in.mu.Lock()
-		out := injectSeenJSON{Armed: in.script != nil, Lines: append([]string{}, in.lines...), Pages: maps.Clone(in.pages), Truncated: in.truncated}
+		out := injectSeenJSON{Armed: in.script != nil, Lines: append([]string{}, in.lines...), Pages: maps.Clone(in.pages), Truncated: in.truncated, Rejected: in.rejected}
 		in.mu.Unlock()
 		writeJSON(w, http.StatusOK, out)
 	}))

@@ -79,7 +79,7 @@ func TestInjectHook(t *testing.T) {
 		t.Errorf("POST seen with a bad body: status %d, want 400", res.StatusCode)
 	}
 	got := e.injectSeen(t)
-	if !got.Armed || strings.Join(got.Lines, "|") != "fetch url: /x|one|two" || got.Pages["a"] != 2 || got.Pages["b"] != 1 || got.Truncated {
+	if !got.Armed || strings.Join(got.Lines, "|") != "fetch url: /x|one|two" || got.Pages["a"] != 2 || got.Pages["b"] != 1 || got.Truncated || got.Rejected != 1 {
 		t.Errorf("record = %+v", got)
 	}
 
