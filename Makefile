@@ -85,8 +85,10 @@ test-wasm:
 	$(WASM_ENV) $(GO) test -count=1 -exec="$(GOROOT_WASM)/go_js_wasm_exec" ./wasm/jsbridge/
 
 # Browser tests (js/test) in Debian's Chromium, Firefox ESR and WebKitGTK (MiniBrowser under Xvfb):
-# BROWSERS=chromium (comma list) runs a subset; the default is all three. Files that need the
-# browser's own network events (misbehave, package, gowasm) run in Chromium only.
+# BROWSERS=chromium (comma list) runs a subset; the default is all three. The files on
+# playwright-harness.mjs need what only a Chromium driver offers (network events, request
+# interception, CDP) and run in Chromium only: misbehave, package, gowasm, dpop, dpop-interop,
+# isolation-cdp (the worker killed). The injected-script suite (isolation) runs in all three.
 BROWSERS ?= chromium,firefox,webkit
 export BROWSERS
 test-e2e: deps build

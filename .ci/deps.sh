@@ -15,7 +15,7 @@ for b in ${browsers//,/ }; do
     *) echo "deps: unknown browser '$b' in BROWSERS (known: chromium, firefox, webkit)" >&2; exit 1 ;;
   esac
 done
-# The Chromium-only test files (misbehave, package, gowasm) run only when BROWSERS names chromium.
+# The Chromium-only test files (those on js/test/playwright-harness.mjs) run only when BROWSERS names chromium.
 if [[ $browsers == *,chromium,* ]]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fi

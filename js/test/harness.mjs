@@ -17,6 +17,8 @@
 //   URL the OP redirects to); waitReady(), reloadAndWait(), navigateAndWait().
 // - authorizeAtOP(): the OP side of an authorization request over plain HTTP (returns the callback
 //   URL); server.misbehave(case) / server.misbehaveState(): the misbehaving OP (server/misbehave.go).
+// - server.inject(script) / server.injectSeen(): the injected-script hook (server/inject.go): the
+//   script first in every HTML page of the app until the next reset, and what it reported.
 // - accessTokenHash(page, server): the SHA-256 of the access token auth.fetch sends, from the
 //   server's record (/__test/flaky), and assertNoTokens(): token containment without ever seeing
 //   a token in the test (JWT-shaped strings, and strings hashing to a known token hash).
@@ -194,6 +196,16 @@ export async function startServer({ appPort = APP_PORT, opPort = OP_PORT, extraA
     issued: async () => (await getJSON(`${new URL(config.issuer).origin}/__test/issued`)).tokens,
     /** What reached the app's /api/* since the last reset: [{method, path, host, authorization, dpop}]. */
     apiRequests: async () => (await getJSON(`${APP_ORIGIN}/__test/requests`)).requests,
+    /**
+     * Arms the injected-script hook (server/inject.go): from now until the next reset every HTML
+     * page of the app starts with script, before the app's own code.
+     */
+    inject: async (script) => {
+      const res = await fetch(`${APP_ORIGIN}/__test/inject`, { method: "POST", headers: { "Content-Type": "text/javascript" }, body: script });
+      if (!res.ok) throw new Error(`POST /__test/inject: HTTP ${res.status}`);
+    },
+    /** What the injected script reported since the last reset: {armed, lines, pages: {pageId: n}, truncated}. */
+    injectSeen: () => getJSON(`${APP_ORIGIN}/__test/inject/seen`, { timeoutMs: 30_000 }),
     resetAPIRequests: async () => {
       const res = await fetch(`${APP_ORIGIN}/__test/requests/reset`, { method: "POST" });
       if (!res.ok) throw new Error(`POST /__test/requests/reset: HTTP ${res.status}`);

@@ -1,12 +1,26 @@
 // What a hostile script in the app's origin can do, as code the isolation tests install in pages
 // (js/test/isolation.test.mjs). Nothing here is a test; it only records.
 //
-// HOOKS runs in a page before or after the app's own code. It wraps every page-level path a token
-// could travel — fetch, XMLHttpRequest, Headers, Request, Response body readers, JSON, TextDecoder,
-// atob/btoa, postMessage and `message` events of Window, Worker, MessagePort (SharedWorker ports)
-// and BroadcastChannel, web storage, IndexedDB writes, cookies, history, console — and pushes every
-// string it sees to window.__seen. The test then asks the OP which tokens it issued and looks for
-// each in what was seen.
+// HOOKS runs in a page before the app's own code (the dev server with -test-hooks puts it first in
+// every HTML page of the app: hooksScript, server/inject.go). It wraps every page-level path a
+// token could travel — fetch, XMLHttpRequest, Headers, Request, Response body readers, stream
+// readers, JSON, TextDecoder, atob/btoa, postMessage and `message` events of Window, Worker,
+// MessagePort (SharedWorker ports) and BroadcastChannel, web storage, IndexedDB writes, cookies,
+// history, console — and pushes every string it sees to window.__seen and, in batches, to the
+// server's record (POST /__test/inject/seen, with a fetch captured before anything is wrapped),
+// so that what it saw survives navigations in every browser. The test then asks the OP which
+// tokens it issued and looks for each in what was seen.
+
+/** The whole script the server injects: HOOKS, told the library's channel names; optionally run without SharedWorker. */
+export function hooksScript({ channelNames = [], removeSharedWorker = false } = {}) {
+  return [
+    // Dedicated-worker mode on demand, before the app looks for SharedWorker.
+    removeSharedWorker ? "delete window.SharedWorker;" : "",
+    `window.__channelNames = ${JSON.stringify(channelNames)};`,
+    `window.__hooksSink = "/__test/inject/seen";`,
+    HOOKS,
+  ].join("\n");
+}
 
 export const HOOKS = `(() => {
   if (window.__seen) return;
@@ -14,13 +28,50 @@ export const HOOKS = `(() => {
   // The recorder uses these, captured before they are wrapped, and never records itself.
   const stringify = JSON.stringify, decoder = new TextDecoder(), decode = TextDecoder.prototype.decode;
   const text = (u8) => decode.call(decoder, u8);
-  // Everything seen also goes to the test through an exposed binding, so it survives navigations.
+  // Everything seen also goes to the server's record, so that it survives navigations: batched,
+  // with the page's own fetch and sendBeacon captured before they are wrapped (never recorded).
   let busy = false;
+  const sink = window.__hooksSink, post = window.fetch, beacon = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
+  const later = window.setTimeout;
+  const pageId = (window.__hooksPage = Math.random().toString(36).slice(2) + Date.now().toString(36));
+  let queue = [], timer = 0;
+  // Reports in flight, so that the test can wait for all of them.
+  const inflight = new Set();
+  const track = (p) => { inflight.add(p); p.then(() => inflight.delete(p)); return p; };
+  const send = (lines, unloading) => {
+    const body = stringify({ page: pageId, lines });
+    // While the page unloads only a beacon or a keepalive fetch (at most 64 KB in flight) gets out
+    // (20000 characters: at most 60 KB of UTF-8).
+    const small = body.length < 20000;
+    if (unloading && beacon && small && beacon(sink, body)) return Promise.resolve();
+    const sent = (res) => { if (!res.ok) throw new Error("HTTP " + res.status); };
+    return track(post.call(window, sink, { method: "POST", body, keepalive: small }).then(sent)
+      .catch(() => post.call(window, sink, { method: "POST", body }).then(sent))
+      .catch((e) => { window.__hooksLost = (window.__hooksLost || 0) + lines.length; window.__hooksError = String(e); }));
+  };
+  // A long line (a body, the DOM) goes in pieces that overlap by more than any token's length,
+  // so that a token in it is whole in one piece.
+  const PIECE = 1 << 18, OVERLAP = 1 << 13;
+  const flush = (unloading) => {
+    timer = 0;
+    const out = [];
+    for (let chunk = [], size = 0, i = 0; i < queue.length; i++) {
+      chunk.push(queue[i]);
+      size += queue[i].length;
+      if (size > 50000 || i === queue.length - 1) { out.push(send(chunk, unloading)); chunk = []; size = 0; }
+    }
+    queue = [];
+    return Promise.all(out);
+  };
+  window.addEventListener("pagehide", () => flush(true));
+  // The test calls it before reading the record.
+  window.__flushHooks = () => { const n = local.length; flush(false); return Promise.all([...inflight]).then(() => n); };
   const seen = { push(s) {
     local.push(s);
-    if (busy || typeof window.__pkceSpy !== "function") return;
-    busy = true;
-    try { window.__pkceSpy(s); } catch {} finally { busy = false; }
+    if (!sink) return;
+    if (s.length <= PIECE) queue.push(s);
+    else for (let i = 0; i < s.length; i += PIECE - OVERLAP) queue.push(s.slice(0, s.indexOf(":")) + " (piece): " + s.slice(i, i + PIECE));
+    if (!timer) timer = later(() => flush(false), 50);
   } };
   const rec = (where, v) => {
     if (busy) return;
@@ -52,14 +103,18 @@ export const HOOKS = `(() => {
   const recPromise = (where) => (p) => { if (p && typeof p.then === "function") p.then((v) => rec(where, v), () => {}); };
 
   // Network.
-  const origFetch = window.fetch;
+  // The bodies are read with the original readers (wrapped below), so that each is recorded once.
+  // A WebAssembly module is not: it is the library's static code (megabytes that cost the suite
+  // seconds per page load in isolation "page"), which cannot hold a token issued at run time.
+  const origFetch = window.fetch, reqText = Request.prototype.text, resText = Response.prototype.text, headerOf = Headers.prototype.get;
   window.fetch = function (input, init) {
     rec("fetch url", input instanceof Request ? input.url : String(input));
-    if (input instanceof Request) { rec("fetch req headers", input.headers); input.clone().text().then((t) => rec("fetch req body", t), () => {}); }
+    if (input instanceof Request) { rec("fetch req headers", input.headers); reqText.call(input.clone()).then((t) => rec("fetch req body", t), () => {}); }
     if (init) { rec("fetch init", init); if (init.headers) rec("fetch init headers", new Headers(init.headers)); if (init.body) rec("fetch init body", init.body); }
     return origFetch.apply(this, arguments).then((res) => {
       rec("fetch res headers", res.headers);
-      res.clone().text().then((t) => rec("fetch res body", t), () => {});
+      if ((headerOf.call(res.headers, "content-type") || "").toLowerCase().startsWith("application/wasm")) rec("fetch res body", "(a WebAssembly module, not recorded)");
+      else resText.call(res.clone()).then((t) => rec("fetch res body", t), () => {});
       return res;
     });
   };
@@ -69,6 +124,9 @@ export const HOOKS = `(() => {
   for (const m of ["set", "append", "get"]) wrap(Headers.prototype, m, "Headers." + m, (r) => rec("Headers." + m + " ->", r));
   for (const m of ["text", "json", "arrayBuffer", "blob", "formData"]) wrap(Response.prototype, m, "Response." + m, recPromise("Response." + m + " ->"));
   for (const m of ["text", "json", "arrayBuffer"]) wrap(Request.prototype, m, "Request." + m, recPromise("Request." + m + " ->"));
+  // Bodies read chunk by chunk (as the Go client reads them): the chunks, as the reader hands them
+  // out. (A cloned body is not enough: an aborted request errors the clone before it is read.)
+  if (window.ReadableStreamDefaultReader) wrap(ReadableStreamDefaultReader.prototype, "read", "ReadableStream read", recPromise("ReadableStream read ->"));
   const OrigRequest = window.Request;
   window.Request = function (input, init) { rec("new Request", input); rec("new Request init", init); return new OrigRequest(input, init); };
   window.Request.prototype = OrigRequest.prototype;
@@ -152,14 +210,18 @@ export function attackerArgs(page) {
   });
 }
 
-// ATTACKER_PAGE runs in a second same-origin page that never loads the library: it opens the
+// attackerPage runs in a second same-origin page that never loads the library: it opens the
 // library's BroadcastChannels and its SharedWorker (same URL and name, as any same-origin script
-// can), listens to everything, and tries to get tokens or plant a forged session.
+// can), listens to everything, and tries to get tokens or plant a forged session. Where the app
+// runs no SharedWorker (WebKit, SharedWorker removed, isolation "page") the one it opens is new
+// and empty: the app's dedicated Worker cannot be reached from another page.
 // Argument: { workerUrl, name, config, channelNames, forgedIdToken } (name: the app's worker name).
 export async function attackerPage(page, args) {
   return page.evaluate(async ({ workerUrl, name, config, channelNames, forgedIdToken }) => {
     const seen = (window.__seen = window.__seen || []);
-    const rec = (where, v) => seen.push(where + ": " + (typeof v === "string" ? v : JSON.stringify(v)));
+    // Byte payloads (body chunks where streams cannot be transferred, as in WebKit) as text too.
+    const bytes = (x) => (x instanceof ArrayBuffer || ArrayBuffer.isView(x) ? new TextDecoder().decode(x) : x);
+    const rec = (where, v) => seen.push(where + ": " + (typeof v === "string" ? v : JSON.stringify(v, (k, x) => bytes(x))));
     const forged = {
       type: "session", from: "attacker", session: { access_token: "forged-access", refresh_token: "forged-refresh", id_token: forgedIdToken, expires_at: 4102444800, issued_at: 4102444800 },
     };

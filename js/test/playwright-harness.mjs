@@ -1,6 +1,7 @@
 // Chromium-only harness on playwright-core, for the test files that observe the browser's own
-// network events, intercept requests or fake the clock (misbehave, package, gowasm): what classic
-// WebDriver cannot do, so they do not run in Firefox and WebKit. Everything browser-neutral (the dev
+// network events, intercept requests, fake the clock or use CDP (misbehave, package, gowasm, dpop,
+// dpop-interop, isolation-cdp): what classic WebDriver cannot do, so they do not run in Firefox and
+// WebKit. Everything browser-neutral (the dev
 // server, URL helpers, authorizeAtOP) comes from harness.mjs and is re-exported here.
 //
 // - launchBrowser(): playwright-core driving the system Chromium (env CHROMIUM_PATH), headless.
