@@ -14,6 +14,8 @@
 /** The whole script the server injects: HOOKS, told the library's channel names; optionally run without SharedWorker. */
 export function hooksScript({ channelNames = [], removeSharedWorker = false } = {}) {
   return [
+    // Proof of position: when this runs, it is the only script the parser has met in the page.
+    "window.__hooksFirst = document.scripts.length === 1;",
     // Dedicated-worker mode on demand, before the app looks for SharedWorker.
     removeSharedWorker ? "delete window.SharedWorker;" : "",
     `window.__channelNames = ${JSON.stringify(channelNames)};`,

@@ -88,6 +88,7 @@ async function walk(s, { query = "", mode, beforeLogout } = {}) {
   assert.equal(r.errorCode, "", `sign-in failed: ${r.errorText}`);
   await page.waitForSelector('#status[data-state="signed-in"]');
   assert.equal(await page.evaluate(() => typeof window.__flushHooks), "function", "the hooks run in the app's page");
+  assert.equal(await page.evaluate(() => window.__hooksFirst), true, "the hooks ran before any other script of the page");
   await page.click("#call-api");
   await page.waitForSelector('#api-result[data-status="200"]');
   const refreshes = (await server.stats()).grants.refresh_token;
