@@ -48,14 +48,24 @@ func (v Value) IsNull() bool { return v.kind == Null }
 func (v Value) Raw() string { return v.raw }
 
 // Str returns a string's text; ok is false for any other kind.
-func (v Value) Str() (s string, ok bool) { return v.s, v.kind == String }
+func (v Value) Str() (s string, ok bool) {
+	if v.kind != String {
+		return "", false
+	}
+	return v.s, true
+}
 
 // BoolValue returns a boolean; ok is false for any other kind.
 func (v Value) BoolValue() (b, ok bool) { return v.b, v.kind == Bool }
 
 // Literal returns a number's text as it appeared (RFC 8259 §6 grammar); ok is false for any
 // other kind.
-func (v Value) Literal() (string, bool) { return v.s, v.kind == Number }
+func (v Value) Literal() (string, bool) {
+	if v.kind != Number {
+		return "", false
+	}
+	return v.s, true
+}
 
 // Float64 returns a number as the nearest float64; ok is false for other kinds and for numbers
 // whose magnitude overflows float64 (1e400): RFC 7493 §2.2 expects IEEE 754 doubles.
