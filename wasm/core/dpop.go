@@ -2,13 +2,13 @@ package core
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"io"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256"
 	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 

@@ -70,3 +70,20 @@ func TestBundleImportGraphExcludesEncodingJSON(t *testing.T) {
 		t.Error("wasm/pkce for js/wasm does not import encoding/json")
 	}
 }
+
+// The JS bundle hashes with wasm/internal/sha256: crypto/sha256 links Go's FIPS 140 module
+// (self-tests, DRBG, AES, SHA-3), ~34 KB of brotli for three short hashes.
+func TestBundleImportGraphExcludesCryptoPackages(t *testing.T) {
+	deps := goListDeps(t, "./wasm/cmd/pkce-wasm")
+	if !slices.Contains(deps, "github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256") {
+		t.Fatalf("go list output does not look like the bundle's import graph: %q", deps)
+	}
+	for _, d := range deps {
+		if d == "crypto" || strings.HasPrefix(d, "crypto/") {
+			t.Errorf("the JS bundle (wasm/cmd/pkce-wasm) imports %s; hash with wasm/internal/sha256", d)
+		}
+	}
+	if !slices.Contains(goListDeps(t, "./wasm/pkce"), "crypto/sha256") {
+		t.Error("wasm/pkce for js/wasm does not import crypto/sha256")
+	}
+}
