@@ -72,7 +72,8 @@ test-go:
 # against encoding/json in legacyjson_test.go), and dir:Target for another package's.
 FUZZTIME ?= 30s
 FUZZ_TARGETS = FuzzParseJWT FuzzParseTokenResponse FuzzParseCallback FuzzParseMetadata FuzzParseJWKS FuzzParseWWWAuthenticate \
-  FuzzReadersMatchEncodingJSON wasm/internal/strictjson:FuzzStrictJSON wasm/internal/strictjson:FuzzAppendString
+  FuzzReadersMatchEncodingJSON wasm/internal/strictjson:FuzzStrictJSON wasm/internal/strictjson:FuzzAppendString \
+  wasm/internal/sha256:FuzzSum256
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  case $$t in *:*) pkg=./$${t%%:*}/; t=$${t#*:};; *) pkg=./wasm/core/;; esac; \

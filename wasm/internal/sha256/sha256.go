@@ -7,8 +7,6 @@
 // lookups, so its timing does not depend on the message. Tests compare it with crypto/sha256.
 package sha256
 
-import "encoding/binary"
-
 // Size is the length of a SHA-256 digest in bytes.
 const Size = 32
 
@@ -37,7 +35,9 @@ func Sum256(data []byte) [Size]byte {
 	for len(tail)%64 != 56 {
 		tail = append(tail, 0)
 	}
-	tail = binary.BigEndian.AppendUint64(tail, uint64(n)*8)
+	for s := 56; s >= 0; s -= 8 {
+		tail = append(tail, byte(uint64(n)*8>>s))
+	}
 	for i := 0; i+64 <= n; i += 64 {
 		block(&h, data[i:i+64])
 	}
@@ -46,7 +46,7 @@ func Sum256(data []byte) [Size]byte {
 	}
 	var out [Size]byte
 	for i, v := range h {
-		binary.BigEndian.PutUint32(out[4*i:], v)
+		out[4*i], out[4*i+1], out[4*i+2], out[4*i+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
 	}
 	return out
 }
@@ -57,7 +57,7 @@ func rotr(x uint32, n uint) uint32 { return x>>n | x<<(32-n) }
 func block(h *[8]uint32, p []byte) {
 	var w [64]uint32
 	for t := 0; t < 16; t++ {
-		w[t] = binary.BigEndian.Uint32(p[4*t:])
+		w[t] = uint32(p[4*t])<<24 | uint32(p[4*t+1])<<16 | uint32(p[4*t+2])<<8 | uint32(p[4*t+3])
 	}
 	for t := 16; t < 64; t++ {
 		s0 := rotr(w[t-15], 7) ^ rotr(w[t-15], 18) ^ w[t-15]>>3
