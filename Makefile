@@ -68,13 +68,17 @@ test: deps vet test-go fuzz-short test-wasm size test-e2e
 test-go:
 	$(GO) test -race -count=1 ./...
 
-# Native fuzzing of the core parsers (wasm/core/fuzz_test.go), FUZZTIME per target.
+# Native fuzzing of the parsers, FUZZTIME per target: wasm/core's (fuzz_test.go, and the readers
+# against encoding/json in legacyjson_test.go), and dir:Target for another package's.
 FUZZTIME ?= 30s
-FUZZ_TARGETS = FuzzParseJWT FuzzParseTokenResponse FuzzParseCallback FuzzParseMetadata FuzzParseJWKS FuzzParseWWWAuthenticate
+FUZZ_TARGETS = FuzzParseJWT FuzzParseTokenResponse FuzzParseCallback FuzzParseMetadata FuzzParseJWKS FuzzParseWWWAuthenticate \
+  FuzzReadersMatchEncodingJSON wasm/internal/strictjson:FuzzStrictJSON wasm/internal/strictjson:FuzzAppendString \
+  wasm/internal/sha256:FuzzSum256
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  echo "$(GO) test -run=^\$$ -fuzz=^$$t\$$ -fuzztime=$(FUZZTIME) ./wasm/core/"; \
-	  $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$(FUZZTIME) ./wasm/core/; \
+	  case $$t in *:*) pkg=./$${t%%:*}/; t=$${t#*:};; *) pkg=./wasm/core/;; esac; \
+	  echo "$(GO) test -run=^\$$ -fuzz=^$$t\$$ -fuzztime=$(FUZZTIME) $$pkg"; \
+	  $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
 fuzz-short:

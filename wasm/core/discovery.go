@@ -40,8 +40,8 @@ func ParseMetadata(body []byte, issuer string) (*Metadata, error) {
 	if len(body) > maxMetadataBytes {
 		return nil, newError(CodeDiscoveryFailed, "discovery document is larger than %d bytes", maxMetadataBytes)
 	}
-	var m Metadata
-	if err := decodeJSONObject(body, &m); err != nil {
+	m, err := readMetadata(body)
+	if err != nil {
 		return nil, wrapError(CodeDiscoveryFailed, err, "discovery document is not a JSON object")
 	}
 	if m.Issuer != issuer {
@@ -72,6 +72,31 @@ func ParseMetadata(body []byte, issuer string) (*Metadata, error) {
 		return nil, newError(CodeDiscoveryFailed, "provider does not support response_type=code")
 	}
 	return &m, nil
+}
+
+// readMetadata parses a discovery document into Metadata; names match case-insensitively and a
+// member of the wrong type is an error (see members).
+func readMetadata(body []byte) (Metadata, error) {
+	obj, err := parseJSONObject(body)
+	if err != nil {
+		return Metadata{}, err
+	}
+	r := members{obj: obj}
+	m := Metadata{
+		Issuer:                            r.str("issuer"),
+		AuthorizationEndpoint:             r.str("authorization_endpoint"),
+		TokenEndpoint:                     r.str("token_endpoint"),
+		JWKSURI:                           r.str("jwks_uri"),
+		UserinfoEndpoint:                  r.str("userinfo_endpoint"),
+		EndSessionEndpoint:                r.str("end_session_endpoint"),
+		RevocationEndpoint:                r.str("revocation_endpoint"),
+		ResponseTypesSupported:            r.strs("response_types_supported"),
+		CodeChallengeMethodsSupported:     r.strs("code_challenge_methods_supported"),
+		IDTokenSigningAlgValuesSupported:  r.strs("id_token_signing_alg_values_supported"),
+		AuthorizationResponseIssSupported: r.boolean("authorization_response_iss_parameter_supported"),
+		DPoPSigningAlgValuesSupported:     r.strs("dpop_signing_alg_values_supported"),
+	}
+	return m, r.err
 }
 
 func contains(list []string, s string) bool {

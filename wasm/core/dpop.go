@@ -2,13 +2,14 @@ package core
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256"
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // DPoP proofs (RFC 9449 §4), built here in pure Go; the private key never enters Go: signing is
@@ -85,11 +86,9 @@ func JWKThumbprint(jwk map[string]string) (string, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		nj, _ := json.Marshal(n)
-		vj, _ := json.Marshal(v)
-		b.Write(nj)
+		b.Write(strictjson.AppendString(nil, n))
 		b.WriteByte(':')
-		b.Write(vj)
+		b.Write(strictjson.AppendString(nil, v))
 	}
 	b.WriteByte('}')
 	sum := sha256.Sum256([]byte(b.String()))
@@ -186,6 +185,35 @@ type dpopClaims struct {
 	Nonce string `json:"nonce,omitempty"`
 }
 
+// encode writes the header's members in field order, without whitespace.
+func (h dpopHeader) encode() []byte {
+	var jwk, w strictjson.ObjectWriter
+	jwk.String("kty", h.JWK.Kty)
+	jwk.String("crv", h.JWK.Crv)
+	jwk.String("x", h.JWK.X)
+	jwk.String("y", h.JWK.Y)
+	w.String("typ", h.Typ)
+	w.String("alg", h.Alg)
+	w.Object("jwk", &jwk)
+	return w.Bytes()
+}
+
+// encode writes the claims in field order, without whitespace, ath and nonce only when set.
+func (c dpopClaims) encode() []byte {
+	var w strictjson.ObjectWriter
+	w.String("jti", c.JTI)
+	w.String("htm", c.HTM)
+	w.String("htu", c.HTU)
+	w.Int("iat", c.IAT)
+	if c.ATH != "" {
+		w.String("ath", c.ATH)
+	}
+	if c.Nonce != "" {
+		w.String("nonce", c.Nonce)
+	}
+	return w.Bytes()
+}
+
 // dpopJTIBytes is the randomness of a jti: 128 bits, so that two proofs never share one (§11.1).
 const dpopJTIBytes = 16
 
@@ -220,14 +248,7 @@ func BuildDPoPProof(ctx context.Context, key *DPoPKey, p DPoPProofParams, rnd io
 	}
 	hdr := dpopHeader{Typ: "dpop+jwt", Alg: DPoPAlg,
 		JWK: dpopHeaderJWK{Kty: "EC", Crv: key.Public.Crv, X: key.Public.X, Y: key.Public.Y}}
-	hb, err := json.Marshal(hdr)
-	if err != nil {
-		return "", wrapError(CodeInternal, err, "cannot encode the DPoP header")
-	}
-	cb, err := json.Marshal(claims)
-	if err != nil {
-		return "", wrapError(CodeInternal, err, "cannot encode the DPoP claims")
-	}
+	hb, cb := hdr.encode(), claims.encode()
 	input := base64.RawURLEncoding.EncodeToString(hb) + "." + base64.RawURLEncoding.EncodeToString(cb)
 	sig, err := key.Sign(ctx, []byte(input))
 	if err != nil {

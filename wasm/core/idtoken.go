@@ -2,10 +2,11 @@ package core
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // JWT is a decoded compact JWS (RFC 7515 §7.1). Nothing in it is trusted until the signature and
@@ -20,10 +21,11 @@ type JWT struct {
 
 // JOSEHeader holds the JOSE header members we act on (RFC 7515 §4.1).
 type JOSEHeader struct {
-	Alg  string `json:"alg"`
-	Kid  string `json:"kid"`
-	Typ  string `json:"typ"`
-	Crit any    `json:"crit"`
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+	// Crit is the crit member's JSON text when present and not null; any value is refused.
+	Crit any `json:"crit"`
 }
 
 // IDClaims are the ID token claims of OIDC Core §2 that validation needs.
@@ -60,13 +62,50 @@ func ParseJWT(token string) (*JWT, error) {
 		return nil, newError(CodeInvalidIDToken, "ID token is not base64url")
 	}
 	j := &JWT{Payload: payload, SigningInput: parts[0] + "." + parts[1], Signature: sig}
-	if err := decodeJSONObject(hdr, &j.Header); err != nil {
+	var err error
+	if j.Header, err = readJOSEHeader(hdr); err != nil {
 		return nil, newError(CodeInvalidIDToken, "ID token header is not a JSON object")
 	}
-	if err := decodeJSONObject(payload, &j.Claims); err != nil {
+	if j.Claims, err = readIDClaims(payload); err != nil {
 		return nil, newError(CodeInvalidIDToken, "ID token claims are not a JSON object with the expected types")
 	}
 	return j, nil
+}
+
+// readJOSEHeader parses a JOSE header; names match case-insensitively (see members).
+func readJOSEHeader(b []byte) (JOSEHeader, error) {
+	obj, err := parseJSONObject(b)
+	if err != nil {
+		return JOSEHeader{}, err
+	}
+	m := members{obj: obj}
+	h := JOSEHeader{Alg: m.str("alg"), Kid: m.str("kid"), Typ: m.str("typ")}
+	if c := m.get("crit"); c.Exists() && !c.IsNull() {
+		h.Crit = c.Raw()
+	}
+	return h, m.err
+}
+
+// readIDClaims parses ID token claims; names match case-insensitively (see members).
+func readIDClaims(b []byte) (IDClaims, error) {
+	obj, err := parseJSONObject(b)
+	if err != nil {
+		return IDClaims{}, err
+	}
+	m := members{obj: obj}
+	c := IDClaims{Iss: m.str("iss"), Sub: m.str("sub"), Azp: m.str("azp"), Nonce: m.str("nonce"), Acr: m.str("acr")}
+	var errs [5]error
+	c.Aud, errs[0] = parseAudience(m.get("aud"))
+	c.Exp, errs[1] = parseNumDate(m.get("exp"))
+	c.Iat, errs[2] = parseNumDate(m.get("iat"))
+	c.Nbf, errs[3] = parseNumDate(m.get("nbf"))
+	c.AuthTime, errs[4] = parseNumDate(m.get("auth_time"))
+	for _, e := range errs {
+		if e != nil {
+			return IDClaims{}, e
+		}
+	}
+	return c, m.err
 }
 
 // IDTokenCheck is what an ID token is validated against.
@@ -134,39 +173,42 @@ func (j *JWT) ValidateClaims(c IDTokenCheck) error {
 	return checkMaxAge(&cl, c.MaxAge, c.Now, c.Skew)
 }
 
-// audience decodes "aud", which is a string or an array of strings (RFC 7519 §4.1.3).
+// audience is "aud", a string or an array of strings (RFC 7519 §4.1.3).
 type audience []string
 
-func (a *audience) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*a = audience{s}
-		return nil
+// parseAudience reads aud: absent or null gives nil, a string a list of one, an array of strings
+// (a null element reading as "") the list.
+func parseAudience(v strictjson.Value) (audience, error) {
+	if !v.Exists() || v.IsNull() {
+		return nil, nil
 	}
-	var l []string
-	if err := json.Unmarshal(b, &l); err != nil {
-		return err
+	if s, ok := v.Str(); ok {
+		return audience{s}, nil
 	}
-	*a = l
-	return nil
+	l, ok := v.Strings()
+	if !ok {
+		return nil, errMemberType
+	}
+	return l, nil
 }
 
 // numDate is a JWT NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional.
 type numDate float64
 
-func (n *numDate) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
+// parseNumDate reads a NumericDate: absent or null gives nil; otherwise a number from 0 to 1e11.
+func parseNumDate(v strictjson.Value) (*numDate, error) {
+	if !v.Exists() || v.IsNull() {
+		return nil, nil
+	}
+	f, ok := v.Float64()
+	if !ok {
+		return nil, errMemberType
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-		return constError("NumericDate out of range")
+		return nil, constError("NumericDate out of range")
 	}
-	*n = numDate(f)
-	return nil
+	n := numDate(f)
+	return &n, nil
 }
 
 func (n numDate) Time() time.Time {

@@ -3,10 +3,11 @@ package core
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 var idNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -268,8 +269,8 @@ func TestAudienceUnmarshal(t *testing.T) {
 		`["a","b"]`: {"a", "b"},
 		`[]`:        {},
 	} {
-		var a audience
-		if err := json.Unmarshal([]byte(in), &a); err != nil {
+		a, err := parseAudience(mustParseJSON(t, in))
+		if err != nil {
 			t.Errorf("audience %s: %v", in, err)
 			continue
 		}
@@ -284,9 +285,17 @@ func TestAudienceUnmarshal(t *testing.T) {
 		}
 	}
 	for _, in := range []string{`1`, `true`, `{"a":1}`, `[1]`, `["a",null,1]`} {
-		var a audience
-		if err := json.Unmarshal([]byte(in), &a); err == nil {
+		if a, err := parseAudience(mustParseJSON(t, in)); err == nil {
 			t.Errorf("audience %s accepted as %q", in, a)
 		}
 	}
+}
+
+func mustParseJSON(t *testing.T, s string) strictjson.Value {
+	t.Helper()
+	v, err := strictjson.Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // JWK is a public key from the provider's JWK Set (RFC 7517 §4), with its raw JSON kept for the
@@ -15,7 +16,7 @@ type JWK struct {
 	Use string `json:"use"`
 	Alg string `json:"alg"`
 	Crv string `json:"crv"`
-	Raw json.RawMessage
+	Raw []byte // the key's JSON text exactly as the JWK Set had it
 }
 
 // VerifyFunc checks a JWS signature (RFC 7515 §5.2) with one key. In the browser it is WebCrypto
@@ -24,20 +25,24 @@ type VerifyFunc func(ctx context.Context, alg string, key *JWK, signingInput str
 
 // ParseJWKS parses a JWK Set document (RFC 7517 §5). Keys that are not for signatures are dropped.
 func ParseJWKS(body []byte) ([]*JWK, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
 	if len(body) > maxMetadataBytes {
 		return nil, newError(CodeInvalidIDToken, "JWK Set is too large")
 	}
-	if err := decodeJSONObject(body, &doc); err != nil || doc.Keys == nil {
+	doc, err := parseJSONObject(body)
+	set := (&members{obj: doc}).get("keys")
+	if err != nil || set.Kind() != strictjson.Array {
 		return nil, newError(CodeInvalidIDToken, "JWK Set is not a JSON object with a keys array")
 	}
 	keys := []*JWK{} // non-nil even when empty: an empty set is cached like any other
-	for _, raw := range doc.Keys {
-		k := &JWK{Raw: raw}
-		if err := decodeJSONObject(raw, k); err != nil {
+	for _, raw := range set.Elems() {
+		if raw.Kind() != strictjson.Object {
 			continue // RFC 7517 §5: ignore keys we cannot understand
+		}
+		m := members{obj: raw}
+		k := &JWK{Kty: m.str("kty"), Kid: m.str("kid"), Use: m.str("use"), Alg: m.str("alg"), Crv: m.str("crv"),
+			Raw: []byte(raw.Raw())}
+		if m.err != nil {
+			continue
 		}
 		if k.Use != "" && k.Use != "sig" {
 			continue

@@ -99,3 +99,17 @@ func TestJWKSRefetchOnUnknownKidIsRateLimited(t *testing.T) {
 		})
 	}
 }
+
+// A key's Raw is the key's own JSON text, whatever members it has. (With encoding/json, a member
+// named "raw" filled the untagged Raw field, so a key could hand WebCrypto another key than the
+// one whose kty, alg and kid were checked.)
+func TestJWKRawIsTheKeyItself(t *testing.T) {
+	key := `{"kty":"RSA","kid":"k1","n":"AQAB","e":"AQAB","raw":{"kty":"oct","k":"c2VjcmV0"}}`
+	keys, err := ParseJWKS([]byte(`{"keys":[ ` + key + ` ]}`))
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("ParseJWKS: %v, %d keys", err, len(keys))
+	}
+	if string(keys[0].Raw) != key {
+		t.Errorf("Raw = %s, want the key %s", keys[0].Raw, key)
+	}
+}

@@ -1,7 +1,7 @@
 package core
 
 import (
-	"encoding/json"
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // Tabs is how a client tells the other tabs of its origin one thing: "I signed out". In the browser
@@ -18,20 +18,15 @@ type Tabs interface {
 // msgLogout is the only message type: "I signed out: sign out too".
 const msgLogout = "logout"
 
-type tabMessage struct {
-	Type string `json:"type"`
-	From string `json:"from"`
-}
-
 // postLogout tells the other tabs that this one signed out.
 func (c *Client) postLogout() {
 	if c.deps.Tabs == nil {
 		return
 	}
-	b, err := json.Marshal(tabMessage{Type: msgLogout, From: c.tabID})
-	if err == nil {
-		c.deps.Tabs.Post(string(b))
-	}
+	var w strictjson.ObjectWriter
+	w.String("type", msgLogout)
+	w.String("from", c.tabID)
+	c.deps.Tabs.Post(string(w.Bytes()))
 }
 
 // HandleTabMessage processes a message from another tab. It acts only on a well-formed logout
@@ -40,12 +35,12 @@ func (c *Client) postLogout() {
 // the user out of this tab, which the user can also do. Everything else is ignored: a message
 // with tokens in it (the session handoff of older versions, or a forgery) is never adopted.
 func (c *Client) HandleTabMessage(data string) {
-	var m map[string]json.RawMessage
-	if err := decodeJSONObject([]byte(data), &m); err != nil || len(m) != 2 {
+	m, err := parseJSONObject([]byte(data))
+	if err != nil || len(m.Members()) != 2 {
 		return
 	}
-	typ, ok1 := jsonString(m["type"])
-	from, ok2 := jsonString(m["from"])
+	typ, ok1 := jsonString(m.Get("type")) // exact names: this one was never matched case-insensitively
+	from, ok2 := jsonString(m.Get("from"))
 	if !ok1 || !ok2 || typ != msgLogout || from == "" || from == c.tabID {
 		return
 	}

@@ -276,7 +276,10 @@ func TestTabsIgnoreOwnEchoAndMalformedMessages(t *testing.T) {
 	w := newTabsWorld(t, 1)
 	c := w.tabs[0]
 	w.login(t, 0)
-	own, _ := json.Marshal(tabMessage{Type: msgLogout, From: c.tabID})
+	own, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		From string `json:"from"`
+	}{msgLogout, c.tabID})
 	for _, m := range []string{
 		string(own), // our own signal, echoed back
 		"", "{", "[]", "null", `"logout"`,

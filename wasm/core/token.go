@@ -1,10 +1,11 @@
 package core
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // TokenSet is what a successful token response gives. It lives only in a Client's memory.
@@ -21,17 +22,24 @@ type TokenSet struct {
 // maxTokenResponseBytes bounds a token response; real ones are 1-10 KB.
 const maxTokenResponseBytes = 1 << 20
 
-// tokenResponse is the wire form of RFC 6749 §5.1 / §5.2. Fields are raw so that a wrong JSON type
-// is reported as such instead of being silently zeroed.
+// tokenResponse is the wire form of RFC 6749 §5.1 / §5.2. Fields are parsed values, not Go
+// strings, so that a wrong JSON type is reported as such instead of being silently zeroed.
 type tokenResponse struct {
-	AccessToken      json.RawMessage `json:"access_token"`
-	TokenType        json.RawMessage `json:"token_type"`
-	ExpiresIn        json.RawMessage `json:"expires_in"`
-	RefreshToken     json.RawMessage `json:"refresh_token"`
-	IDToken          json.RawMessage `json:"id_token"`
-	Scope            json.RawMessage `json:"scope"`
-	Error            json.RawMessage `json:"error"`
-	ErrorDescription json.RawMessage `json:"error_description"`
+	AccessToken, TokenType, ExpiresIn, RefreshToken, IDToken, Scope, Error, ErrorDescription strictjson.Value
+}
+
+// readTokenResponse parses body; names match case-insensitively (see members).
+func readTokenResponse(body []byte) (tokenResponse, error) {
+	obj, err := parseJSONObject(body)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	m := members{obj: obj}
+	return tokenResponse{
+		AccessToken: m.get("access_token"), TokenType: m.get("token_type"), ExpiresIn: m.get("expires_in"),
+		RefreshToken: m.get("refresh_token"), IDToken: m.get("id_token"), Scope: m.get("scope"),
+		Error: m.get("error"), ErrorDescription: m.get("error_description"),
+	}, nil
 }
 
 // ParseTokenResponse validates a token endpoint response.
@@ -52,10 +60,9 @@ func parseTokenResponse(status int, body []byte, now time.Time, tokenType string
 	if len(body) > maxTokenResponseBytes {
 		return nil, newError(CodeInvalidTokenResponse, "token response is larger than %d bytes", maxTokenResponseBytes)
 	}
-	var r tokenResponse
-	jsonErr := decodeJSONObject(body, &r)
+	r, jsonErr := readTokenResponse(body)
 	if status != 200 {
-		if jsonErr == nil && len(r.Error) > 0 {
+		if jsonErr == nil && r.Error.Exists() {
 			code, ok := jsonString(r.Error)
 			if !ok || !validOAuthErrorCode(code) {
 				return nil, newError(CodeInvalidTokenResponse, "token endpoint answered %d with a malformed error", status)
@@ -71,7 +78,7 @@ func parseTokenResponse(status int, body []byte, now time.Time, tokenType string
 	if jsonErr != nil {
 		return nil, newError(CodeInvalidTokenResponse, "token response is not a JSON object")
 	}
-	if len(r.Error) > 0 {
+	if r.Error.Exists() {
 		return nil, newError(CodeInvalidTokenResponse, "token response has status 200 and an error member")
 	}
 	t := &TokenSet{IssuedAt: now}
@@ -82,9 +89,9 @@ func parseTokenResponse(status int, body []byte, now time.Time, tokenType string
 	if t.TokenType, ok = jsonString(r.TokenType); !ok || !strings.EqualFold(t.TokenType, tokenType) {
 		return nil, newError(CodeInvalidTokenResponse, "token_type must be %s", tokenType)
 	}
-	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
-		var secs float64
-		if err := json.Unmarshal(r.ExpiresIn, &secs); err != nil || secs < 0 || math.IsInf(secs, 0) || secs > 1e9 {
+	if r.ExpiresIn.Exists() && !r.ExpiresIn.IsNull() {
+		secs, ok := r.ExpiresIn.Float64()
+		if !ok || secs < 0 || math.IsInf(secs, 0) || secs > 1e9 {
 			return nil, newError(CodeInvalidTokenResponse, "expires_in must be a non-negative number")
 		}
 		if secs > 0 { // 0 carries no usable lifetime: treat it as unknown, as golang.org/x/oauth2 does
@@ -92,11 +99,11 @@ func parseTokenResponse(status int, body []byte, now time.Time, tokenType string
 		}
 	}
 	for _, f := range []struct {
-		raw  json.RawMessage
+		raw  strictjson.Value
 		dst  *string
 		name string
 	}{{r.RefreshToken, &t.RefreshToken, "refresh_token"}, {r.IDToken, &t.IDToken, "id_token"}, {r.Scope, &t.Scope, "scope"}} {
-		if len(f.raw) == 0 || string(f.raw) == "null" {
+		if !f.raw.Exists() || f.raw.IsNull() {
 			continue
 		}
 		if *f.dst, ok = jsonString(f.raw); !ok {
@@ -104,16 +111,4 @@ func parseTokenResponse(status int, body []byte, now time.Time, tokenType string
 		}
 	}
 	return t, nil
-}
-
-// jsonString decodes a raw JSON value that must be a string. Absent or null gives ("", false).
-func jsonString(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 || raw[0] != '"' {
-		return "", false
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
 }

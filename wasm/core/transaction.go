@@ -1,8 +1,9 @@
 package core
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson"
 )
 
 // Transaction is the single-use state of one authorization request. It is the only thing that
@@ -36,15 +37,60 @@ const txKeyPrefix = "pkce-wasm.tx."
 
 func txKey(state string) string { return txKeyPrefix + state }
 
+// encode writes t as the JSON object its struct tags describe, members in field order, empty
+// optional ones left out; created_at is RFC 3339 with nanoseconds, as time.Time's MarshalJSON
+// writes it.
 func (t *Transaction) encode() (string, error) {
-	b, err := json.Marshal(t)
-	return string(b), err
+	if y := t.CreatedAt.Year(); y < 0 || y > 9999 {
+		return "", constError("transaction time outside of years 0-9999")
+	}
+	var w strictjson.ObjectWriter
+	w.String("state", t.State)
+	w.String("nonce", t.Nonce)
+	w.String("code_verifier", t.Verifier)
+	w.String("redirect_uri", t.RedirectURI)
+	w.String("return_to", t.ReturnTo)
+	w.String("issuer", t.Issuer)
+	if t.Prompt != "" {
+		w.String("prompt", t.Prompt)
+	}
+	if t.Mode != "" {
+		w.String("mode", t.Mode)
+	}
+	if t.MaxAge != nil {
+		w.Int("max_age", *t.MaxAge)
+	}
+	w.String("created_at", t.CreatedAt.Format(time.RFC3339Nano))
+	return string(w.Bytes()), nil
 }
 
 func decodeTransaction(s string) (*Transaction, error) {
-	var t Transaction
-	if err := decodeJSONObject([]byte(s), &t); err != nil {
+	obj, err := parseJSONObject([]byte(s))
+	if err != nil {
 		return nil, err
+	}
+	m := members{obj: obj}
+	t := Transaction{State: m.str("state"), Nonce: m.str("nonce"), Verifier: m.str("code_verifier"),
+		RedirectURI: m.str("redirect_uri"), ReturnTo: m.str("return_to"), Issuer: m.str("issuer"),
+		Prompt: m.str("prompt"), Mode: m.str("mode")}
+	if v := m.get("max_age"); v.Exists() && !v.IsNull() {
+		n, ok := v.Int64()
+		if !ok {
+			return nil, errMemberType
+		}
+		t.MaxAge = &n
+	}
+	if v := m.get("created_at"); v.Exists() && !v.IsNull() {
+		ts, ok := v.Str()
+		if !ok {
+			return nil, errMemberType
+		}
+		if t.CreatedAt, err = time.Parse(time.RFC3339, ts); err != nil {
+			return nil, err
+		}
+	}
+	if m.err != nil {
+		return nil, m.err
 	}
 	if t.State == "" || t.Nonce == "" || !ValidVerifier(t.Verifier) || t.RedirectURI == "" {
 		return nil, errNotObject

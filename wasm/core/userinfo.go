@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 )
 
@@ -38,13 +37,11 @@ func (c *Client) UserInfo(ctx context.Context) ([]byte, error) {
 	case !strings.HasPrefix(strings.ToLower(resp.ContentType), "application/json"):
 		return nil, newError(CodeInvalidUserInfo, "userinfo response is not application/json")
 	}
-	var u struct {
-		Sub json.RawMessage `json:"sub"`
-	}
-	if err := decodeJSONObject(resp.Body, &u); err != nil {
+	u, err := parseJSONObject(resp.Body)
+	if err != nil {
 		return nil, newError(CodeInvalidUserInfo, "userinfo response is not a JSON object")
 	}
-	if sub, ok := jsonString(u.Sub); !ok || sub != idt.Claims.Sub {
+	if sub, ok := jsonString((&members{obj: u}).get("sub")); !ok || sub != idt.Claims.Sub {
 		return nil, newError(CodeInvalidUserInfo, "userinfo sub does not match the ID token's sub (OIDC Core §5.3.2)")
 	}
 	return resp.Body, nil

@@ -53,3 +53,37 @@ func TestBundleImportGraphExcludesNetHTTPAndOAuth2(t *testing.T) {
 		}
 	}
 }
+
+// The JS bundle parses and writes JSON with wasm/internal/strictjson: encoding/json's reflection
+// decoder and encoder cost ~77 KB of brotli (make size). Tests, the server and this package may
+// use encoding/json.
+func TestBundleImportGraphExcludesEncodingJSON(t *testing.T) {
+	deps := goListDeps(t, "./wasm/cmd/pkce-wasm")
+	if !slices.Contains(deps, "github.com/pkce-wasm/pkce-wasm/wasm/internal/strictjson") {
+		t.Fatalf("go list output does not look like the bundle's import graph: %q", deps)
+	}
+	if slices.Contains(deps, "encoding/json") {
+		t.Error("the JS bundle (wasm/cmd/pkce-wasm) imports encoding/json; use wasm/internal/strictjson")
+	}
+	// The check means something: this package does pull it in.
+	if !slices.Contains(goListDeps(t, "./wasm/pkce"), "encoding/json") {
+		t.Error("wasm/pkce for js/wasm does not import encoding/json")
+	}
+}
+
+// The JS bundle hashes with wasm/internal/sha256: crypto/sha256 links Go's FIPS 140 module
+// (self-tests, DRBG, AES, SHA-3), ~34 KB of brotli for three short hashes.
+func TestBundleImportGraphExcludesCryptoPackages(t *testing.T) {
+	deps := goListDeps(t, "./wasm/cmd/pkce-wasm")
+	if !slices.Contains(deps, "github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256") {
+		t.Fatalf("go list output does not look like the bundle's import graph: %q", deps)
+	}
+	for _, d := range deps {
+		if d == "crypto" || strings.HasPrefix(d, "crypto/") {
+			t.Errorf("the JS bundle (wasm/cmd/pkce-wasm) imports %s; hash with wasm/internal/sha256", d)
+		}
+	}
+	if !slices.Contains(goListDeps(t, "./wasm/pkce"), "crypto/sha256") {
+		t.Error("wasm/pkce for js/wasm does not import crypto/sha256")
+	}
+}
