@@ -429,6 +429,7 @@ class WorkerCore {
     this.shared = typeof SharedWorker === "function" && !webKitEngine();
     this.conn = null;
     this.nextId = 1;
+    this.started = false; // the first worker of this page has been started
   }
 
   // connect starts (or joins) the worker and resolves when it is ready for this configuration.
@@ -458,7 +459,13 @@ class WorkerCore {
         this.lost(conn, new PkceWasmError("worker_failed", `${msg} (${this.workerUrl})`));
       };
       if (this.shared) conn.port.start();
-      conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config });
+      // On a redirect URI page the worker may take the login transaction out of IndexedDB while
+      // the module loads (worker takeEarly) — unless this page hands the URL to another window's
+      // dedicated worker (a popup or iframe callback without a shared worker).
+      const href = (globalThis.location && globalThis.location.href) || "";
+      const early = !this.started && isCallback(href) && (this.shared || !callbackMode(href));
+      this.started = true;
+      conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config, callbackState: early ? callbackState(href) : undefined });
       conn.startTimer = setTimeout(() => this.lost(conn, new PkceWasmError("worker_failed", "the worker did not start in time")), START_TIMEOUT_MS);
       conn.heartbeat = setInterval(() => this.beat(conn), HEARTBEAT_MS);
     });
