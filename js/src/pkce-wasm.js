@@ -578,7 +578,8 @@ class WorkerCore {
 
   // fetch resolves the request here (relative URLs against this page), sends method, URL,
   // headers and the body (a transferred ArrayBuffer) to the worker, which adds the token, and
-  // builds a Response from what comes back: status, headers and a body stream.
+  // builds a Response from what comes back: status, headers and the body (a stream, or one buffer
+  // when it is small).
   async fetch(input, init) {
     let req;
     try {
@@ -614,7 +615,7 @@ class WorkerCore {
   response(head) {
     let body = null;
     if (!NULL_BODY_STATUS.includes(head.status) && head.status !== 0) {
-      if (head.body instanceof ReadableStream) {
+      if (head.body instanceof ReadableStream || head.body instanceof ArrayBuffer) {
         body = head.body;
       } else if (head.chunked) {
         const conn = this.conn;
