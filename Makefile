@@ -68,13 +68,15 @@ test: deps vet test-go fuzz-short test-wasm size test-e2e
 test-go:
 	$(GO) test -race -count=1 ./...
 
-# Native fuzzing of the core parsers (wasm/core/fuzz_test.go), FUZZTIME per target.
+# Native fuzzing of the core parsers (wasm/core/fuzz_test.go) and of the bundle's own SHA-256
+# against crypto/sha256, FUZZTIME per target (package:target).
 FUZZTIME ?= 30s
-FUZZ_TARGETS = FuzzParseJWT FuzzParseTokenResponse FuzzParseCallback FuzzParseMetadata FuzzParseJWKS FuzzParseWWWAuthenticate
+FUZZ_TARGETS = $(addprefix ./wasm/core/:,FuzzParseJWT FuzzParseTokenResponse FuzzParseCallback FuzzParseMetadata FuzzParseJWKS FuzzParseWWWAuthenticate) \
+	./wasm/internal/sha256/:FuzzSum256
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  echo "$(GO) test -run=^\$$ -fuzz=^$$t\$$ -fuzztime=$(FUZZTIME) ./wasm/core/"; \
-	  $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$(FUZZTIME) ./wasm/core/; \
+	@set -e; for pt in $(FUZZ_TARGETS); do p=$${pt%%:*}; t=$${pt#*:}; \
+	  echo "$(GO) test -run=^\$$ -fuzz=^$$t\$$ -fuzztime=$(FUZZTIME) $$p"; \
+	  $(GO) test -run=^$$ -fuzz=^$$t$$ -fuzztime=$(FUZZTIME) $$p; \
 	done
 
 fuzz-short:

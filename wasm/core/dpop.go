@@ -2,13 +2,14 @@ package core
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256"
 )
 
 // DPoP proofs (RFC 9449 §4), built here in pure Go; the private key never enters Go: signing is

@@ -1,9 +1,10 @@
 package core
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"io"
+
+	"github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256"
 )
 
 // PKCE (RFC 7636). Only the S256 method is implemented: "plain" offers no protection against an

@@ -53,3 +53,18 @@ func TestBundleImportGraphExcludesNetHTTPAndOAuth2(t *testing.T) {
 		}
 	}
 }
+
+// Standard packages the bundle does without because of their size (README, "Size and
+// performance"): crypto/sha256 links Go's FIPS 140 module (39 KB brotli); wasm/internal/sha256
+// replaces it.
+func TestBundleImportGraphExcludesHeavyStd(t *testing.T) {
+	deps := goListDeps(t, "./wasm/cmd/pkce-wasm")
+	if !slices.Contains(deps, "github.com/pkce-wasm/pkce-wasm/wasm/internal/sha256") {
+		t.Fatalf("go list output does not look like the bundle's import graph: %q", deps)
+	}
+	for _, banned := range []string{"crypto/sha256", "crypto/internal/fips140"} {
+		if slices.Contains(deps, banned) {
+			t.Errorf("the JS bundle (wasm/cmd/pkce-wasm) imports %s", banned)
+		}
+	}
+}
