@@ -596,10 +596,11 @@ class WorkerCore {
       credentials: req.credentials, cache: req.cache, redirect: req.redirect, mode: req.mode === "navigate" ? "same-origin" : req.mode,
       referrerPolicy: req.referrerPolicy, integrity: req.integrity, keepalive: req.keepalive,
     };
+    let onAbort = null;
     const head = await this.call("fetch", [msg], body ? [body] : [], (id, conn) => {
       if (!signal) return;
       // An abort rejects the call (or errors the body stream) here and tells the worker to stop.
-      signal.addEventListener("abort", () => {
+      onAbort = () => {
         if (conn.alive) conn.port.postMessage({ t: "abort", id });
         const p = conn.pending.get(id);
         conn.pending.delete(id);
@@ -607,8 +608,15 @@ class WorkerCore {
         const s = conn.streams.get(id);
         conn.streams.delete(id);
         if (s) s.error(signal.reason);
-      }, { once: true });
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }).catch((err) => {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+      throw err;
     });
+    // A complete answer (no body, or one buffer) has nothing left to abort: a signal reused for
+    // many calls does not keep a listener per call.
+    if (onAbort && !(head.body instanceof ReadableStream) && !head.chunked) signal.removeEventListener("abort", onAbort);
     return this.response(head);
   }
 
