@@ -253,7 +253,7 @@ function pick(o, names) {
 
 // makeClient wraps a core (Go's client object in the page, or the worker proxy) with the page
 // plumbing. shared: the core is a SharedWorker's, so popups and iframes reach it directly.
-function makeClient(core, { shared, events }) {
+function makeClient(core, { shared, runsIn, events }) {
   const listeners = new Map();
   const off = (name, fn) => {
     const l = listeners.get(fn)?.get(name);
@@ -271,6 +271,8 @@ function makeClient(core, { shared, events }) {
   }
 
   const client = {
+    runsIn,
+
     async login(o) {
       const { url } = await core.beginLogin(pick(o, LOGIN_OPTIONS));
       location.assign(url);
@@ -395,7 +397,7 @@ async function createInPage(config, wasmUrl, emit) {
   const bridge = await loadBridge(wasmUrl);
   const keys = config.dpop === true ? dpopKeys(config) : undefined;
   const core = await bridge.create(config, { store: sessionStore(), emit, shared: false, keys });
-  return { core, shared: false };
+  return { core, shared: false, runsIn: "page" };
 }
 
 // ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
@@ -663,7 +665,7 @@ async function createInWorker(config, workerUrl, emit) {
   const core = new WorkerCore(workerUrl, name, config, emit);
   const methods = await core.connect();
   if (!(Array.isArray(methods) && methods.includes("getAccessToken"))) core.getAccessToken = undefined;
-  return { core, shared: core.shared };
+  return { core, shared: core.shared, runsIn: core.shared ? "shared-worker" : "worker" };
 }
 
 function absoluteURL(u, base) {
@@ -705,7 +707,7 @@ export const PkceWasm = {
     // On the redirect URI page the exchange needs discovery and the JWKS: fetch them while the
     // app is still starting up.
     if (isCallback()) started.core.prefetch().catch(() => {});
-    return makeClient(started.core, { shared: started.shared, events });
+    return makeClient(started.core, { shared: started.shared, runsIn: started.runsIn, events });
   },
 
   isCallback,
