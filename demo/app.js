@@ -171,10 +171,15 @@ function renderClaims(user) {
   }
 }
 
+const RUNS_IN = {
+  page: "this page (isolation: \"page\" — weaker: page scripts can see tokens)",
+  "shared-worker": "a shared worker (one for all tabs of this app)",
+  worker: "a dedicated worker (one per tab)",
+};
+
 function clientMode() {
-  if (options.isolation === "page") return ["page", "this page (isolation: \"page\" — weaker: page scripts can see tokens)"];
-  if (typeof SharedWorker === "function") return ["shared-worker", "a shared worker (one for all tabs of this app)"];
-  return ["worker", "a dedicated worker (one per tab)"];
+  const mode = auth ? auth.runsIn : options.isolation === "page" ? "page" : "";
+  return [mode, RUNS_IN[mode] || "—"];
 }
 
 function renderCountdown() {

@@ -122,6 +122,11 @@ export interface SessionInfo {
 
 export interface PkceWasmClient {
   /** Start the authorization code flow with PKCE: navigates to the provider. */
+  /**
+   * Where the Go client runs: a SharedWorker shared by this app's tabs, a dedicated Worker of this
+   * tab (where SharedWorker is missing, and on WebKit: see README), or this page (isolation "page").
+   */
+  readonly runsIn: "shared-worker" | "worker" | "page";
   login(options?: LoginOptions): Promise<void>;
   /** Sign in in a popup; the page stays. Call from a click handler. */
   loginPopup(options?: LoginOptions): Promise<CallbackResult>;

@@ -253,7 +253,7 @@ function pick(o, names) {
 
 // makeClient wraps a core (Go's client object in the page, or the worker proxy) with the page
 // plumbing. shared: the core is a SharedWorker's, so popups and iframes reach it directly.
-function makeClient(core, { shared, events }) {
+function makeClient(core, { shared, runsIn, events }) {
   const listeners = new Map();
   const off = (name, fn) => {
     const l = listeners.get(fn)?.get(name);
@@ -271,6 +271,8 @@ function makeClient(core, { shared, events }) {
   }
 
   const client = {
+    runsIn,
+
     async login(o) {
       const { url } = await core.beginLogin(pick(o, LOGIN_OPTIONS));
       location.assign(url);
@@ -395,7 +397,7 @@ async function createInPage(config, wasmUrl, emit) {
   const bridge = await loadBridge(wasmUrl);
   const keys = config.dpop === true ? dpopKeys(config) : undefined;
   const core = await bridge.create(config, { store: sessionStore(), emit, shared: false, keys });
-  return { core, shared: false };
+  return { core, shared: false, runsIn: "page" };
 }
 
 // ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
@@ -429,6 +431,7 @@ class WorkerCore {
     this.shared = typeof SharedWorker === "function" && !webKitEngine();
     this.conn = null;
     this.nextId = 1;
+    this.started = false; // the first worker of this page has been started
   }
 
   // connect starts (or joins) the worker and resolves when it is ready for this configuration.
@@ -458,7 +461,13 @@ class WorkerCore {
         this.lost(conn, new PkceWasmError("worker_failed", `${msg} (${this.workerUrl})`));
       };
       if (this.shared) conn.port.start();
-      conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config });
+      // On a redirect URI page the worker may take the login transaction out of IndexedDB while
+      // the module loads (worker takeEarly) — unless this page hands the URL to another window's
+      // dedicated worker (a popup or iframe callback without a shared worker).
+      const href = (globalThis.location && globalThis.location.href) || "";
+      const early = !this.started && isCallback(href) && (this.shared || !callbackMode(href));
+      this.started = true;
+      conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config, callbackState: early ? callbackState(href) : undefined });
       conn.startTimer = setTimeout(() => this.lost(conn, new PkceWasmError("worker_failed", "the worker did not start in time")), START_TIMEOUT_MS);
       conn.heartbeat = setInterval(() => this.beat(conn), HEARTBEAT_MS);
     });
@@ -571,7 +580,8 @@ class WorkerCore {
 
   // fetch resolves the request here (relative URLs against this page), sends method, URL,
   // headers and the body (a transferred ArrayBuffer) to the worker, which adds the token, and
-  // builds a Response from what comes back: status, headers and a body stream.
+  // builds a Response from what comes back: status, headers and the body (a stream, or one buffer
+  // when it is small).
   async fetch(input, init) {
     let req;
     try {
@@ -588,10 +598,11 @@ class WorkerCore {
       credentials: req.credentials, cache: req.cache, redirect: req.redirect, mode: req.mode === "navigate" ? "same-origin" : req.mode,
       referrerPolicy: req.referrerPolicy, integrity: req.integrity, keepalive: req.keepalive,
     };
+    let onAbort = null;
     const head = await this.call("fetch", [msg], body ? [body] : [], (id, conn) => {
       if (!signal) return;
       // An abort rejects the call (or errors the body stream) here and tells the worker to stop.
-      signal.addEventListener("abort", () => {
+      onAbort = () => {
         if (conn.alive) conn.port.postMessage({ t: "abort", id });
         const p = conn.pending.get(id);
         conn.pending.delete(id);
@@ -599,15 +610,22 @@ class WorkerCore {
         const s = conn.streams.get(id);
         conn.streams.delete(id);
         if (s) s.error(signal.reason);
-      }, { once: true });
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }).catch((err) => {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+      throw err;
     });
+    // A complete answer (no body, or one buffer) has nothing left to abort: a signal reused for
+    // many calls does not keep a listener per call.
+    if (onAbort && !(head.body instanceof ReadableStream) && !head.chunked) signal.removeEventListener("abort", onAbort);
     return this.response(head);
   }
 
   response(head) {
     let body = null;
     if (!NULL_BODY_STATUS.includes(head.status) && head.status !== 0) {
-      if (head.body instanceof ReadableStream) {
+      if (head.body instanceof ReadableStream || head.body instanceof ArrayBuffer) {
         body = head.body;
       } else if (head.chunked) {
         const conn = this.conn;
@@ -647,7 +665,7 @@ async function createInWorker(config, workerUrl, emit) {
   const core = new WorkerCore(workerUrl, name, config, emit);
   const methods = await core.connect();
   if (!(Array.isArray(methods) && methods.includes("getAccessToken"))) core.getAccessToken = undefined;
-  return { core, shared: core.shared };
+  return { core, shared: core.shared, runsIn: core.shared ? "shared-worker" : "worker" };
 }
 
 function absoluteURL(u, base) {
@@ -689,7 +707,7 @@ export const PkceWasm = {
     // On the redirect URI page the exchange needs discovery and the JWKS: fetch them while the
     // app is still starting up.
     if (isCallback()) started.core.prefetch().catch(() => {});
-    return makeClient(started.core, { shared: started.shared, events });
+    return makeClient(started.core, { shared: started.shared, runsIn: started.runsIn, events });
   },
 
   isCallback,

@@ -25,6 +25,12 @@ const waiters = new Map(); // state → [{resolve, reject}]: logins started in a
 const aborts = new Map(); // port → Map(id → AbortController)
 let streamTransfer = null; // can a ReadableStream be transferred here? (WebKit: no)
 let loggingOut = null; // the port whose logout is under way: the other tabs hear "other_tab"
+let txStore = null; // the login transactions in IndexedDB (idbStore), opened by the first valid init
+// Login transactions taken out of IndexedDB before the Go client is up (see takeEarly): key →
+// Promise of the value (or null). Each is handed out once, to the first take of its key.
+const early = new Map();
+const EARLY_MAX = 8;
+const TX_KEY_PREFIX = "pkce-wasm.tx."; // core.txKeyPrefix (kept equal by wasm/core TestWorkerTxKeyPrefix)
 
 // Listeners go on synchronously, before any await: a message that arrives while a module worker
 // has no listener is dropped.
@@ -86,6 +92,8 @@ async function init(port, m) {
     if ((await workerName(config)) !== globalThis.name) {
       throw { code: "invalid_config", description: "the configuration does not match this worker's name" };
     }
+    if (!txStore) txStore = idbStore(); // opens the database while the module loads
+    takeEarly(m.callbackState);
     if (!client) {
       client = start(config);
       client.catch(() => { client = null; }); // a failed start (e.g. the WASM did not load) may be retried
@@ -100,10 +108,17 @@ async function init(port, m) {
 
 async function start(config) {
   const { wasmUrl, ...options } = config;
-  const store = idbStore(); // opens the database while the module loads
   const bridge = await loadBridge(wasmUrl);
   const host = {
-    store,
+    store: {
+      put: (key, value) => txStore.put(key, value),
+      take: (key) => {
+        const e = early.get(key);
+        if (!e) return txStore.take(key);
+        early.delete(key);
+        return e.then((v) => (v === null ? txStore.take(key) : v));
+      },
+    },
     emit: (name, detail) => {
       if (name === "signedOut" && detail && detail.reason === "logout" && loggingOut) {
         for (const p of ports) post(p, { t: "event", name, detail: { ...detail, reason: p === loggingOut ? "logout" : "other_tab" } });
@@ -118,6 +133,21 @@ async function start(config) {
   const c = await bridge.create(options, host);
   methods = METHODS.filter((n) => n === "awaitCallback" || typeof c[n] === "function");
   return c;
+}
+
+// takeEarly starts the callback's single-use take of its login transaction while the module
+// compiles and instantiates, off the callback's critical path (an IndexedDB transaction in a
+// fresh worker took 4–90 ms in `make bench`). The page sends the state of the callback URL it is
+// on, and only when it will call callback itself (not a popup's or iframe's page that forwards the
+// URL to another worker). A port could already take a transaction by calling callback; this gives
+// it nothing more.
+function takeEarly(state) {
+  if (typeof state !== "string" || !state || state.length > 512) return;
+  const key = TX_KEY_PREFIX + state;
+  if (early.has(key)) return;
+  if (early.size >= EARLY_MAX) early.delete(early.keys().next().value);
+  const p = txStore.take(key).catch(() => null); // a failed read: Go's own take reports it
+  early.set(key, p);
 }
 
 async function call(port, id, method, args) {
@@ -214,6 +244,20 @@ async function proxyFetch(port, id, c, r) {
     mine.delete(id);
     return post(port, { t: "result", id, value: head });
   }
+  if (smallBody(res)) {
+    // One transferred buffer with the head: a transferred stream costs a cross-thread round trip
+    // per read on the page (≈ 1 ms of a 5 ms auth.fetch in `make bench`'s profile).
+    let buf;
+    try {
+      buf = await res.arrayBuffer();
+    } catch (err) {
+      if (ac.signal.aborted) return; // the page has rejected it already
+      throw { code: "network_error", description: `reading the response failed: ${(err && err.message) || err}` };
+    } finally {
+      mine.delete(id);
+    }
+    return post(port, { t: "result", id, value: { ...head, body: buf } }, [buf]);
+  }
   if (streamTransfer !== false) {
     try {
       port.postMessage({ t: "result", id, value: { ...head, body: res.body } }, [res.body]);
@@ -241,6 +285,14 @@ async function proxyFetch(port, id, c, r) {
   } finally {
     mine.delete(id);
   }
+}
+
+// smallBody: the response declares a body of at most SMALL_BODY bytes on the wire (a JSON API
+// answer), which is read whole here; larger or undeclared (streamed) bodies stay streams.
+const SMALL_BODY = 64 * 1024;
+function smallBody(res) {
+  const len = res.headers.get("content-length");
+  return len !== null && /^[0-9]{1,6}$/.test(len) && Number(len) <= SMALL_BODY;
 }
 
 // tokenFetch sends the request with tok (none when null) and, on a 401, lets Go decide whether to
