@@ -162,8 +162,6 @@ func (c *Client) verifySignature(ctx context.Context, m *Metadata, j *JWT) error
 // Prefetch loads the provider metadata and, when there is none cached yet, its JWK Set, so that a
 // callback that follows does not wait for them. Errors are ignored: the callback reports them.
 func (c *Client) Prefetch(ctx context.Context) {
-	// Runs once this goroutine waits for discovery (warm.go).
-	go func() { _ = warmUp(c.deps.Now()) }()
 	m, err := c.Discover(ctx)
 	if err != nil || m.JWKSURI == "" {
 		return
