@@ -91,8 +91,9 @@ test-wasm:
 # Browser tests (js/test) in Debian's Chromium, Firefox ESR and WebKitGTK (MiniBrowser under Xvfb):
 # BROWSERS=chromium (comma list) runs a subset; the default is all three. The files on
 # playwright-harness.mjs need what only a Chromium driver offers (network events, request
-# interception, CDP) and run in Chromium only: misbehave, package, gowasm, dpop, dpop-interop,
-# isolation-cdp (the worker killed). The injected-script suite (isolation) runs in all three.
+# interception, CDP) and run in Chromium only: misbehave, package (the tarball and Vite builds),
+# gowasm, dpop, dpop-interop, isolation-cdp (the worker killed). The injected-script suite
+# (isolation) and the <script> include (iife) run in all three, as e2e, lifecycle and demo do.
 BROWSERS ?= chromium,firefox,webkit
 export BROWSERS
 test-e2e: deps build
