@@ -76,6 +76,8 @@ forEachBrowser((name, browser) => {
       assert.equal(await page.evaluate(() => document.body.dataset.badConfig), "invalid_config", "bad options reject with a PkceWasm.PkceWasmError");
       assert.deepEqual(await page.evaluate(() => Object.keys(window.PkceWasm).sort()), ["PkceWasmError", "create", "isCallback"]);
       await page.waitForSelector('#status[data-state="signed-out"]');
+      // The default isolation: a SharedWorker, and a dedicated Worker per tab on WebKit (README, "Browsers").
+      assert.equal(await page.evaluate(() => window.auth.runsIn), name === "webkit" ? "worker" : "shared-worker", "auth.runsIn");
 
       // Worker isolation: the worker and the WASM resolved against the script's URL (/pkce/), not
       // the page's, and the WASM was fetched by the worker, not by the page (the page's Resource
