@@ -91,8 +91,9 @@ test-wasm:
 # Browser tests (js/test) in Debian's Chromium, Firefox ESR and WebKitGTK (MiniBrowser under Xvfb):
 # BROWSERS=chromium (comma list) runs a subset; the default is all three. The files on
 # playwright-harness.mjs need what only a Chromium driver offers (network events, request
-# interception, CDP) and run in Chromium only: misbehave, package, gowasm, dpop, dpop-interop,
-# isolation-cdp (the worker killed). The injected-script suite (isolation) runs in all three.
+# interception, CDP) and run in Chromium only: misbehave, package (the tarball and Vite builds),
+# gowasm, dpop, dpop-interop, isolation-cdp (the worker killed). The injected-script suite
+# (isolation) and the <script> include (iife) run in all three, as e2e, lifecycle and demo do.
 BROWSERS ?= chromium,firefox,webkit
 export BROWSERS
 test-e2e: deps build
@@ -114,12 +115,19 @@ $(DIST)/demo-go.wasm: $(WASM_SRC) demo/go/main.go
 	$(WASM_ENV) $(GO) build $(GOFLAGS_WASM) -o $@ ./demo/go
 
 # Benchmark, not part of `make test`: pkce-wasm beside a hello-world Go WASM, native fetch and
-# oidc-client-ts in headless Chromium against the dev server; prints one table (js/bench/bench.mjs).
+# oidc-client-ts (and oauth4webapi) against the dev server (js/bench/bench.mjs): Chromium's full
+# table, then start-up, callback and wrapped-fetch figures with a column per browser.
+# BENCH_BROWSERS (comma list of chromium, firefox, webkit; default all three) for a quick loop;
+# the DPoP proof cost (dpop.test.mjs) runs with Chromium only.
 .PHONY: bench size-breakdown
 BENCH_N ?= 15
 bench: deps bundle server
 	cd js && BENCH_N=$(BENCH_N) node bench/bench.mjs
-	cd js && BENCH_DPOP=1 node --test --test-concurrency=1 --test-name-pattern="cost figures" test/dpop.test.mjs
+	@case ",$${BENCH_BROWSERS:-chromium}," in \
+	  *,chromium,*) echo 'cd js && BENCH_DPOP=1 node --test --test-concurrency=1 --test-name-pattern="cost figures" test/dpop.test.mjs'; \
+	    cd js && BENCH_DPOP=1 node --test --test-concurrency=1 --test-name-pattern="cost figures" test/dpop.test.mjs;; \
+	  *) echo "bench: the DPoP proof cost is measured in Chromium only (BENCH_BROWSERS=$$BENCH_BROWSERS): skipped";; \
+	esac
 
 # pkce.wasm's bytes per Go package, module and function, beside the hello-world floor.
 size-breakdown:

@@ -2,7 +2,12 @@
 // in headless Chromium (/usr/bin/chromium, driven over a bare CDP pipe: cdp.mjs says why not
 // playwright-core) against the dev server on localhost
 // (no throttling). Prints one table of figures measured in this run: medians [min–max] over
-// BENCH_N repetitions, each beside its peer and its target (MET / MISSED).
+// BENCH_N repetitions, each beside its peer and its target (MET / MISSED). Then a second table
+// with a column per browser (Chromium, Firefox ESR, WebKitGTK's MiniBrowser; BENCH_BROWSERS): P2
+// ready cold/warm vs hello in the same kind of worker, P5 and NAV vs oidc-client-ts and
+// oauth4webapi, P3's sequential and concurrent requests vs native fetch, as "ours / peer = ratio".
+// Firefox and WebKit are driven through test/browsers.mjs and run the same page functions
+// (js/bench/pages/bench.js), timed in the page; Chromium's column reuses the Chromium run.
 //
 //   P1 transfer bytes (brotli -q 11, gzip -9) of what a page downloads ÷ hello-world Go WASM
 //   P2 time to ready, cold and warm HTTP cache ÷ hello-world Go WASM's instantiate + run
@@ -18,9 +23,12 @@
 //   P6 WASM linear memory and JS heap growth over 10 000 auth.fetch calls
 //
 // Prerequisites (the Makefile target builds them): js/dist (make bundle), bin/devserver
-// (make server), npm dev dependencies (oidc-client-ts, playwright-core), go, brotli, gzip.
+// (make server), npm dev dependencies (oidc-client-ts, oauth4webapi, puppeteer-core), go, brotli,
+// gzip; for Firefox and WebKit what test/browsers.mjs needs (firefox-esr, webkit2gtk-driver, xvfb).
+// The dev servers listen on free ports (localhost:0), so runs never collide with other servers.
 // Env: BENCH_N (15), BENCH_P3_N (5), BENCH_P4_N (3), BENCH_P6_N (1), BENCH_REQUESTS (1000), BENCH_BLOB_MB (10),
-// BENCH_PROF_N (3), BENCH_ONLY (comma list of p2,p4,session,profile), BENCH_P4_TTL (4s), BENCH_JS_FLAGS (extra V8 flags, e.g. --no-wasm-lazy-compilation), BENCH_VERBOSE (log each step), BENCH_JSON (write raw results there), CHROMIUM_PATH, PKCE_SERVER_BIN. Exit status 1 when a figure could not be
+// BENCH_PROF_N (3), BENCH_BROWSERS (chromium,firefox,webkit), BENCH_X_N (6) and BENCH_X_P3_N (3):
+// repetitions in Firefox and WebKit, BENCH_ONLY (comma list of p2,p4,session,profile), BENCH_P4_TTL (4s), BENCH_JS_FLAGS (extra V8 flags, e.g. --no-wasm-lazy-compilation), BENCH_VERBOSE (log each step), BENCH_JSON (write raw results there), CHROMIUM_PATH, PKCE_SERVER_BIN. Exit status 1 when a figure could not be
 // measured (a missed target is reported, not an error).
 
 import { spawn, execFileSync } from "node:child_process";
@@ -30,6 +38,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, PASSWORD, USERNAME } from "../test/harness.mjs";
+import { launchBrowser as launchDriven } from "../test/browsers.mjs";
 import { Browser } from "./cdp.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -60,6 +69,17 @@ const P4_BURST = 200;
 const P6_CALLS = 10_000;
 const PAUSE_MS = 300;
 const STEP_MS = 30_000;
+
+// BENCH_BROWSERS (comma list; default all three): Chromium runs everything above; Firefox and
+// WebKit run P2 (pkce-wasm and the hello floor), P5/NAV (pkce-wasm, oidc-client-ts, oauth4webapi)
+// and P3's requests (pkce-wasm) with fewer repetitions by default: their drivers and sessions are
+// slower (WebKit starts a MiniBrowser per fresh context); they add a few minutes to `make bench`.
+const BROWSERS = (process.env.BENCH_BROWSERS || "chromium,firefox,webkit").split(",").map((b) => b.trim()).filter(Boolean);
+for (const b of BROWSERS) if (!["chromium", "firefox", "webkit"].includes(b)) throw new Error(`BENCH_BROWSERS: unknown browser ${JSON.stringify(b)}`);
+const CHROMIUM = BROWSERS.includes("chromium");
+const OTHERS = ["firefox", "webkit"].filter((b) => BROWSERS.includes(b));
+const X_N = Math.min(intEnv("BENCH_X_N", 6), N);
+const X_P3_N = Math.min(intEnv("BENCH_X_P3_N", 3), X_N);
 
 const TARGETS = { p1: 1.5, p2: 1.3, p3: 1.15, p4: 1, p5: 1.0, nav: 1.0, long: 0, p6: 1 << 20 };
 
@@ -222,8 +242,15 @@ async function newPage(browser) {
   };
   /** Calls window.bench[fn](...args) in the page. */
   s.call = async (fn, ...args) => {
+    const expr = `window.bench.${fn}(${args.map((a) => JSON.stringify(a)).join(", ")})`;
     try {
-      return await page.evaluate(`window.bench.${fn}(${args.map((a) => JSON.stringify(a)).join(", ")})`);
+      if (!page.polled) return await page.evaluate(expr);
+      // Firefox, WebKit: one P3 call outlasts WebDriver's script timeout (and puppeteer's protocol
+      // timeout), so start it, then poll for its outcome (a small evaluate every 250 ms).
+      await page.evaluate(`(window.__benchCall = null, ${expr}.then((v) => { window.__benchCall = { v }; }, (e) => { window.__benchCall = { e: String((e && e.stack) || e) }; }), true)`);
+      const r = await page.waitFor("window.__benchCall", 900_000, 250);
+      if (r.e) throw new Error(r.e);
+      return r.v;
     } catch (err) {
       const pageErr = await page.evaluate("window.benchError || ''").catch(() => "");
       throw new Error(`${fn}: ${err.message}${pageErr ? `\n${pageErr}` : ""}`);
@@ -238,7 +265,7 @@ async function signIn(browser, server, lib, opts = {}) {
   try {
     const issuer = new URL(server.config.issuer).origin;
     const url = `${server.appOrigin}/bench/login.html?lib=${lib}&opts=${encodeURIComponent(JSON.stringify(opts))}`;
-    await s.open(url, `(location.origin === ${JSON.stringify(issuer)} && document.querySelector("#username")) || window.benchError`);
+    await s.open(url, `(location.origin === ${JSON.stringify(issuer)} && !!document.querySelector("#username")) || window.benchError`);
     await s.page.evaluate(`(() => {
       const err = window.benchError; if (err) throw new Error(err);
       document.querySelector("#username").value = ${JSON.stringify(USERNAME)};
@@ -259,13 +286,49 @@ async function signIn(browser, server, lib, opts = {}) {
   }
 }
 
+/**
+ * Firefox (puppeteer-core over WebDriver BiDi) or WebKit (WebKitGTK's MiniBrowser over W3C
+ * WebDriver) through test/browsers.mjs, behind cdp.mjs's interface: newPage() is a page in a fresh
+ * context (own cookies, storage, HTTP cache), with goto, evaluate(expression), waitFor, close.
+ */
+async function launchOther(name) {
+  const b = await launchDriven(name);
+  const pkg = name === "firefox" ? "firefox-esr" : "libwebkit2gtk-4.1-0";
+  let version = name;
+  try {
+    version = `${name === "firefox" ? "Firefox ESR" : "WebKitGTK"} ${sh("dpkg-query", ["-W", "-f", "${Version}", pkg]).toString().trim()}`;
+  } catch {}
+  return {
+    name,
+    version,
+    async newPage() {
+      const ctx = await b.newContext();
+      const p = await ctx.newPage();
+      return {
+        polled: true,
+        async goto(url) {
+          // A page that navigates on by itself (login.html → the OP) may end the driver's wait for
+          // "load" with an error; the callers wait for their own condition after it.
+          await p.goto(url).catch((err) => process.env.BENCH_VERBOSE && log(`${name} goto: ${err.message.split("\n")[0]}`));
+        },
+        evaluate: (expr) => p.evaluate(expr),
+        waitFor: (expr, timeoutMs = 30_000, polling = 20) => p.waitForFunction(expr, undefined, { timeout: timeoutMs, polling }),
+        close: () => ctx.close().catch(() => {}),
+      };
+    },
+    close: () => b.close(),
+  };
+}
+
 // ------------------------------------------------------------------------------ measurements
 
-/** P2: per rep, a fresh context (cold HTTP cache), then a second load in it (warm). */
-async function measureReady(browser, server) {
-  const libs = ["hello", "helloWorker", "pkce", "pkcePage", "oidc"];
+/**
+ * P2: per rep, a fresh context (cold HTTP cache), then a second load in it (warm). Options (for
+ * Firefox and WebKit): libs, n (repetitions).
+ */
+async function measureReady(browser, server, { libs = ["hello", "helloWorker", "pkce", "pkcePage", "oidc"], n = N } = {}) {
   const r = Object.fromEntries(libs.map((l) => [l, { cold: [], warm: [], coldInst: [], warmInst: [], coldFirst: [], warmFirst: [], coldLong: [], warmLong: [], downloads: null }]));
-  for (let rep = 0; rep < N; rep++) {
+  for (let rep = 0; rep < n; rep++) {
     for (const lib of [...libs.slice(rep % libs.length), ...libs.slice(0, rep % libs.length)]) {
       const s = await newPage(browser);
       try {
@@ -273,6 +336,7 @@ async function measureReady(browser, server) {
           await s.open(`${server.appOrigin}/bench/ready.html`, "window.benchLoaded");
           const x = await s.call("timeReady", lib, `${rep}-${phase}-${Date.now()}`);
           r[lib][phase].push(x.readyMs);
+          if (x.workerKind) r[lib].kind = x.workerKind;
           if (x.instantiateMs != null) r[lib][`${phase}Inst`].push(x.instantiateMs);
           if (x.firstCallMs != null) r[lib][`${phase}First`].push(x.firstCallMs);
           if (x.longTasks) r[lib][`${phase}Long`].push(x.longTasks);
@@ -286,14 +350,17 @@ async function measureReady(browser, server) {
   return r;
 }
 
-/** P5 (callback), P6 (memory, first P6_N reps) and P3 (requests, body) per signed-in page. */
-async function measureSession(browser, server) {
-  const libs = ["pkce", "pkcePage", "oidc", "oauth4"];
+/**
+ * P5 (callback), P6 (memory, first P6_N reps) and P3 (requests, body) per signed-in page. Options
+ * (for Firefox and WebKit): libs, n, p3n, p6n (repetitions), p3Libs (the libraries whose requests
+ * are timed; default all but oauth4), body (time the 10 MB body).
+ */
+async function measureSession(browser, server, { libs = ["pkce", "pkcePage", "oidc", "oauth4"], n = N, p3n = P3_N, p6n = P6_N, p3Libs = null, body = true } = {}) {
   const r = Object.fromEntries(libs.map((l) => [l, { p5: [], nav: [], long: [], seq: [], seqNative: [], conc: [], concNative: [], body: [], bodyNative: [], proof: [], p6: [], statuses: {} }]));
   const tally = (into, statuses) => {
     for (const [k, v] of Object.entries(statuses)) into[k] = (into[k] || 0) + v;
   };
-  for (let rep = 0; rep < N; rep++) {
+  for (let rep = 0; rep < n; rep++) {
     for (const lib of [...libs.slice(rep % libs.length), ...libs.slice(0, rep % libs.length)]) {
       let ts = Date.now();
       const step = (what) => {
@@ -310,14 +377,14 @@ async function measureSession(browser, server) {
         x.p5net = x.p5net || [];
         x.p5net.push(s.result);
         if (lib === "oauth4") continue; // P5 only
-        if (rep < P6_N && lib !== "pkcePage") {
+        if (rep < p6n && lib !== "pkcePage") {
           const rounds = rep === 0 ? 2 : 1; // rep 0: a second round shows whether growth goes on
           const m = await s.call("p6Memory", "/api/me", P6_CALLS, 50, 100, rounds);
           tally(x.statuses, m.statuses);
           x.p6.push(m);
           step(`P6 (${rounds} × ${P6_CALLS} calls)`);
         }
-        if (rep >= P3_N) continue;
+        if (rep >= p3n || (p3Libs && !p3Libs.includes(lib))) continue;
         const libFirst = rep % 2 === 1;
         const q = await s.call("p3Requests", "/api/me", REQUESTS, libFirst);
         x.call = x.call || [];
@@ -328,7 +395,7 @@ async function measureSession(browser, server) {
         x.concNative.push(q.conc.native.ms);
         for (const v of [q.seq.lib, q.seq.native, q.conc.lib, q.conc.native]) tally(x.statuses, v.statuses);
         step("P3 requests");
-        if (lib === "pkcePage") continue; // P3 requests only
+        if (lib === "pkcePage" || !body) continue; // P3 requests only
         const b = await s.call("p3Body", BLOB, PAUSE_MS, libFirst, rep === 0);
         x.body.push(b.timing.lib.totalMs);
         x.bodyNative.push(b.timing.native.totalMs);
@@ -338,7 +405,7 @@ async function measureSession(browser, server) {
         await s.close();
       }
     }
-    if (rep < P3_N || rep === N - 1) log(`P3/P5/P6 rep ${rep + 1}/${N}`);
+    if (rep < p3n || rep === n - 1) log(`${browser.name || "chromium"}: P3/P5/P6 rep ${rep + 1}/${n}`);
   }
   return r;
 }
@@ -403,8 +470,7 @@ const range = (xs, f) => {
 };
 const ratios = (a, b) => a.map((x, i) => x / b[i]);
 
-function table(rows) {
-  const head = ["figure", "pkce-wasm", "baseline", "ratio", "target", "result", "peer: oidc-client-ts"];
+function table(rows, head = ["figure", "pkce-wasm", "baseline", "ratio", "target", "result", "peer: oidc-client-ts"]) {
   const all = [head, ...rows.map((r) => (typeof r === "string" ? r : r.map(String)))];
   const w = head.map((_, i) => Math.max(...all.filter((r) => typeof r !== "string").map((r) => (r[i] || "").length)));
   const line = (r) => r.map((c, i) => (c || "").padEnd(w[i])).join(" │ ").trimEnd();
@@ -415,6 +481,49 @@ function table(rows) {
 }
 
 const verdict = (ok) => (ok ? "MET" : "MISSED");
+
+/**
+ * The cross-browser table: per browser "ours / peer = ratio" (medians; the ratio is the median of
+ * per-repetition ratios, peers paired within a repetition), from the same page functions.
+ */
+function crossText(cross, load0) {
+  const names = Object.keys(cross);
+  const cell = (ours, peer) => {
+    if (!ours || !peer || !ours.length || ours.length !== peer.length) return "—";
+    return `${fmtMs(median(ours))} / ${fmtMs(median(peer))} = ${fmtX(median(ratios(ours, peer)))}`;
+  };
+  const get = (k) => (x) => x && x[k];
+  const R = get("ready");
+  const S = get("sess");
+  const rows = [
+    ["ready, worker, cold cache (ms): pkce-wasm / hello-world Go in the same kind of worker", (x) => cell(R(x)?.pkce.cold, R(x)?.helloWorker.cold)],
+    ["ready, worker, warm cache (ms): pkce-wasm / hello", (x) => cell(R(x)?.pkce.warm, R(x)?.helloWorker.warm)],
+    ["callback → tokens ready (ms): pkce-wasm / oidc-client-ts", (x) => cell(S(x)?.pkce.p5, S(x)?.oidc.p5)],
+    ["  the same: pkce-wasm / oauth4webapi", (x) => cell(S(x)?.pkce.p5, S(x)?.oauth4.p5)],
+    ["navigation → signed in, warm cache (ms): pkce-wasm / oidc-client-ts", (x) => cell(S(x)?.pkce.nav, S(x)?.oidc.nav)],
+    ["  the same: pkce-wasm / oauth4webapi", (x) => cell(S(x)?.pkce.nav, S(x)?.oauth4.nav)],
+    [`${REQUESTS} sequential GET /api/me (ms): auth.fetch / native fetch`, (x) => cell(S(x)?.pkce.seq, S(x)?.pkce.seqNative)],
+    [`${REQUESTS} concurrent GET /api/me (ms): auth.fetch / native fetch`, (x) => cell(S(x)?.pkce.conc, S(x)?.pkce.concNative)],
+    ["  (info) worker kind of pkce-wasm and of its hello floor", (x) => R(x)?.helloWorker.kind || "—"],
+    ["  (info) repetitions: ready and sign-ins / requests", (x) => `${x.n} / ${x.p3n}`],
+  ];
+  const head = ["figure", ...names.map((n) => `${n}: ours / peer = ratio`)];
+  const body = rows.map(([label, f]) => [label, ...names.map((n) => f(cross[n]))]);
+  const cpus = os.cpus();
+  return [
+    "",
+    `Cross-browser figures — ${names.map((n) => cross[n].version || n).join(", ")}; the same pages (js/bench/pages), timed in the page (performance.now), read back by the driver`,
+    "",
+    table(body, head),
+    "",
+    "Chromium is driven over a bare CDP pipe (no network instrumentation); Firefox over WebDriver BiDi (puppeteer-core, which subscribes to",
+    "  network events: each request also costs that driver's bookkeeping, for native fetch as for auth.fetch); WebKit over classic WebDriver.",
+    `Firefox and WebKit run fewer repetitions than Chromium by default (BENCH_X_N=${X_N}, BENCH_X_P3_N=${X_P3_N}; Chromium BENCH_N=${N}, BENCH_P3_N=${P3_N})`,
+    "  (their sessions are slower to start: a fresh WebKit context is a new MiniBrowser); long calls there are started, then polled every 250 ms.",
+    "WebKit runs pkce-wasm (and so its hello floor) in a dedicated Worker per tab, not a SharedWorker (README, \"Browsers\").",
+    `load average (1 min) at start ${load0[0].toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)} on ${cpus.length} CPUs; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  ].join("\n");
+}
 
 // ------------------------------------------------------------------------------ profile
 
@@ -503,16 +612,15 @@ function profileText(prof) {
 // ------------------------------------------------------------------------------ main
 
 async function main() {
-  log(`N=${N} (P3 ${P3_N}, P4 ${P4_N}, P6 ${P6_N}), ${REQUESTS} requests, ${BLOB / 1e6} MB body, P4 token TTL ${P4_TTL_S}s`);
+  log(`browsers ${BROWSERS.join(", ")}; N=${N} (P3 ${P3_N}, P4 ${P4_N}, P6 ${P6_N}), ${REQUESTS} requests, ${BLOB / 1e6} MB body, P4 token TTL ${P4_TTL_S}s`);
+  if (OTHERS.length) log(`Firefox/WebKit: N=${X_N} (P3 ${X_P3_N})`);
   const load0 = os.loadavg();
   const files = prepare();
   const size = files.size;
-  log("P1 done; starting dev servers and Chromium");
+  log("P1 done; starting dev servers");
 
-  const [server, p4server] = await Promise.all([startServer(), startServer(["-access-token-ttl", `${P4_TTL_S}s`])]);
+  const [server, p4server] = await Promise.all([startServer(), CHROMIUM ? startServer(["-access-token-ttl", `${P4_TTL_S}s`]) : null]);
   const jsFlags = ["--expose-gc", ...(process.env.BENCH_JS_FLAGS || "").split(/\s+/).filter(Boolean)].join(" ");
-  const browser = await Browser.launch(CHROMIUM_PATH, [...CHROMIUM_ARGS, "--enable-precise-memory-info", `--js-flags=${jsFlags}`]);
-  const chromiumVersion = await browser.version();
   const failures = [];
   const attempt = async (name, fn) => {
     try {
@@ -523,173 +631,207 @@ async function main() {
       return null;
     }
   };
-  let ready, sess, burst, prof;
+  let ready, sess, burst, prof, chromiumVersion;
   const only = (k) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(",").includes(k);
+  // The cross-browser table: per browser the same page functions (bench.js) and the same figures.
+  // Chromium's column comes from the Chromium run below (P2 and P3/P5 are measured there anyway).
+  const cross = {};
   try {
-    if (only("p2")) ready = await attempt("P2", () => measureReady(browser, server));
-    log("P2 done");
-    if (only("p4")) burst = await attempt("P4", () => measureRefreshBurst(browser, p4server));
-    log("P4 done");
-    if (only("session")) sess = await attempt("P3/P5/P6", () => measureSession(browser, server));
-    log("P3/P5/P6 done");
-    if (only("profile")) prof = await attempt("profile", () => measureProfile(browser, server));
+    if (CHROMIUM) {
+      const browser = await Browser.launch(CHROMIUM_PATH, [...CHROMIUM_ARGS, "--enable-precise-memory-info", `--js-flags=${jsFlags}`]);
+      try {
+        chromiumVersion = await browser.version();
+        if (only("p2")) ready = await attempt("P2", () => measureReady(browser, server));
+        log("P2 done");
+        if (only("p4")) burst = await attempt("P4", () => measureRefreshBurst(browser, p4server));
+        log("P4 done");
+        if (only("session")) sess = await attempt("P3/P5/P6", () => measureSession(browser, server));
+        log("P3/P5/P6 done");
+        if (only("profile")) prof = await attempt("profile", () => measureProfile(browser, server));
+      } finally {
+        await browser.close().catch(() => {});
+      }
+      cross.chromium = { version: chromiumVersion, n: N, p3n: P3_N, ready, sess };
+    }
+    for (const name of OTHERS) {
+      log(`${name}: launching`);
+      const browser = await attempt(`${name} launch`, () => launchOther(name));
+      if (!browser) continue;
+      const x = { version: browser.version, n: X_N, p3n: X_P3_N };
+      try {
+        if (only("p2")) x.ready = await attempt(`${name} P2`, () => measureReady(browser, server, { libs: ["helloWorker", "pkce"], n: X_N }));
+        log(`${name}: P2 done`);
+        if (only("session")) {
+          x.sess = await attempt(`${name} P3/P5`, () =>
+            measureSession(browser, server, { libs: ["pkce", "oidc", "oauth4"], n: X_N, p3n: X_P3_N, p6n: 0, p3Libs: ["pkce"], body: false }),
+          );
+        }
+        log(`${name}: P3/P5 done`);
+      } finally {
+        await browser.close().catch(() => {});
+      }
+      cross[name] = x;
+    }
   } finally {
-    await browser.close().catch(() => {});
-    await Promise.all([server.stop(), p4server.stop()]);
+    await Promise.all([server.stop(), p4server?.stop()]);
   }
 
-  // ---- rows
-  const rows = [];
-  const peerSize = (k) => `${fmtInt(size.oidc[k])} B (${fmtX(size.oidc[k] / size.hello[k])} hello, ${fmtX(size.oidc[k] / size.pkce[k])} pkce)`;
-  for (const [k, label] of [["brotli", "brotli -q 11"], ["gzip", "gzip -9"]]) {
-    const r = size.pkce[k] / size.hello[k];
-    rows.push([`P1 transfer bytes, ${label}`, `${fmtInt(size.pkce[k])} B`, `${fmtInt(size.hello[k])} B hello`, fmtX(r), `≤ ${fmtX(TARGETS.p1)}`, verdict(r <= TARGETS.p1), peerSize(k)]);
-  }
-  rows.push(["  (raw bytes, info)", `${fmtInt(size.pkce.raw)} B`, `${fmtInt(size.hello.raw)} B hello`, fmtX(size.pkce.raw / size.hello.raw), "", "", `${fmtInt(size.oidc.raw)} B`]);
+  if (CHROMIUM) {
+    // ---- rows
+    const rows = [];
+    const peerSize = (k) => `${fmtInt(size.oidc[k])} B (${fmtX(size.oidc[k] / size.hello[k])} hello, ${fmtX(size.oidc[k] / size.pkce[k])} pkce)`;
+    for (const [k, label] of [["brotli", "brotli -q 11"], ["gzip", "gzip -9"]]) {
+      const r = size.pkce[k] / size.hello[k];
+      rows.push([`P1 transfer bytes, ${label}`, `${fmtInt(size.pkce[k])} B`, `${fmtInt(size.hello[k])} B hello`, fmtX(r), `≤ ${fmtX(TARGETS.p1)}`, verdict(r <= TARGETS.p1), peerSize(k)]);
+    }
+    rows.push(["  (raw bytes, info)", `${fmtInt(size.pkce.raw)} B`, `${fmtInt(size.hello.raw)} B hello`, fmtX(size.pkce.raw / size.hello.raw), "", "", `${fmtInt(size.oidc.raw)} B`]);
 
-  const longText = (xs) => xs.length ? `${range(xs.map((l) => l.n), fmtInt)} (${range(xs.map((l) => l.ms), fmtMs)} ms)` : "—";
-  if (ready) {
-    // Worker build (the default) against hello in a SharedWorker; isolation "page" against hello in the page.
-    for (const [lib, hello, label] of [["pkce", "helloWorker", "worker"], ["pkcePage", "hello", "page"]]) {
-      for (const phase of ["cold", "warm"]) {
-        const rr = ratios(ready[lib][phase], ready[hello][phase]);
-        const pr = ratios(ready.oidc[phase], ready[hello][phase]);
-        rows.push([`P2 time to ready, ${label}, ${phase} cache (ms)`, range(ready[lib][phase], fmtMs), `${range(ready[hello][phase], fmtMs)} ${hello}`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p2)}`, verdict(median(rr) <= TARGETS.p2), `${range(ready.oidc[phase], fmtMs)} ms (${fmtX(median(pr))} ${hello})`]);
+    const longText = (xs) => xs.length ? `${range(xs.map((l) => l.n), fmtInt)} (${range(xs.map((l) => l.ms), fmtMs)} ms)` : "—";
+    if (ready) {
+      // Worker build (the default) against hello in a SharedWorker; isolation "page" against hello in the page.
+      for (const [lib, hello, label] of [["pkce", "helloWorker", "worker"], ["pkcePage", "hello", "page"]]) {
+        for (const phase of ["cold", "warm"]) {
+          const rr = ratios(ready[lib][phase], ready[hello][phase]);
+          const pr = ratios(ready.oidc[phase], ready[hello][phase]);
+          rows.push([`P2 time to ready, ${label}, ${phase} cache (ms)`, range(ready[lib][phase], fmtMs), `${range(ready[hello][phase], fmtMs)} ${hello}`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p2)}`, verdict(median(rr) <= TARGETS.p2), `${range(ready.oidc[phase], fmtMs)} ms (${fmtX(median(pr))} ${hello})`]);
+        }
+        for (const phase of ["cold", "warm"]) {
+          const rr = ratios(ready[lib][`${phase}First`], ready[hello][phase]);
+          rows.push([`  ${label}, ${phase}: ready + first getUser() (ms)`, range(ready[lib][`${phase}First`], fmtMs), `${range(ready[hello][phase], fmtMs)} ${hello}`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p2)}`, verdict(median(rr) <= TARGETS.p2), `${range(ready.oidc[`${phase}First`], fmtMs)} ms`]);
+        }
       }
       for (const phase of ["cold", "warm"]) {
-        const rr = ratios(ready[lib][`${phase}First`], ready[hello][phase]);
-        rows.push([`  ${label}, ${phase}: ready + first getUser() (ms)`, range(ready[lib][`${phase}First`], fmtMs), `${range(ready[hello][phase], fmtMs)} ${hello}`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p2)}`, verdict(median(rr) <= TARGETS.p2), `${range(ready.oidc[`${phase}First`], fmtMs)} ms`]);
+        if (!ready.pkcePage[`${phase}Inst`].length) continue;
+        rows.push([`  page, ${phase}: of which WASM instantiated (ms, info)`, range(ready.pkcePage[`${phase}Inst`], fmtMs), `${range(ready.hello[`${phase}Inst`], fmtMs)} hello`, range(ratios(ready.pkcePage[`${phase}Inst`], ready.hello[`${phase}Inst`]), fmtX), "", "", "— (no WASM)"]);
       }
-    }
-    for (const phase of ["cold", "warm"]) {
-      if (!ready.pkcePage[`${phase}Inst`].length) continue;
-      rows.push([`  page, ${phase}: of which WASM instantiated (ms, info)`, range(ready.pkcePage[`${phase}Inst`], fmtMs), `${range(ready.hello[`${phase}Inst`], fmtMs)} hello`, range(ratios(ready.pkcePage[`${phase}Inst`], ready.hello[`${phase}Inst`]), fmtX), "", "", "— (no WASM)"]);
-    }
-    for (const phase of ["cold", "warm"]) {
-      const w = ready.pkce[`${phase}Long`];
-      const ok = w.every((l) => l.n === 0);
-      rows.push([`LT main-thread long tasks > 50 ms, start-up, ${phase}: count (ms)`, `worker ${longText(w)}`, `page ${longText(ready.pkcePage[`${phase}Long`])}`, "", "worker: 0", verdict(ok), `${longText(ready.oidc[`${phase}Long`])}; hello page ${longText(ready.hello[`${phase}Long`])}, worker ${longText(ready.helloWorker[`${phase}Long`])}`]);
-    }
-  } else rows.push(["P2 time to ready", "ERROR", "", "", "", "", ""]);
+      for (const phase of ["cold", "warm"]) {
+        const w = ready.pkce[`${phase}Long`];
+        const ok = w.every((l) => l.n === 0);
+        rows.push([`LT main-thread long tasks > 50 ms, start-up, ${phase}: count (ms)`, `worker ${longText(w)}`, `page ${longText(ready.pkcePage[`${phase}Long`])}`, "", "worker: 0", verdict(ok), `${longText(ready.oidc[`${phase}Long`])}; hello page ${longText(ready.hello[`${phase}Long`])}, worker ${longText(ready.helloWorker[`${phase}Long`])}`]);
+      }
+    } else rows.push(["P2 time to ready", "ERROR", "", "", "", "", ""]);
 
-  if (sess) {
-    const p = sess.pkce;
-    const o = sess.oidc;
-    for (const [key, label] of [["seq", `${REQUESTS} sequential GET /api/me`], ["conc", `${REQUESTS} concurrent GET /api/me`], ["body", `${BLOB / 1e6} MB body, streamed, median of 5`]]) {
-      const rr = ratios(p[key], p[`${key}Native`]);
-      const pr = ratios(o[key], o[`${key}Native`]);
-      rows.push([`P3 ${label} (ms)`, range(p[key], fmtMs), `${range(p[`${key}Native`], fmtMs)} fetch`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p3)}`, verdict(median(rr) <= TARGETS.p3), `${range(o[key], fmtMs)} ms (${range(pr, fmtX)} its fetch)`]);
-    }
-    for (const key of ["seq", "conc"]) {
+    if (sess) {
+      const p = sess.pkce;
+      const o = sess.oidc;
+      for (const [key, label] of [["seq", `${REQUESTS} sequential GET /api/me`], ["conc", `${REQUESTS} concurrent GET /api/me`], ["body", `${BLOB / 1e6} MB body, streamed, median of 5`]]) {
+        const rr = ratios(p[key], p[`${key}Native`]);
+        const pr = ratios(o[key], o[`${key}Native`]);
+        rows.push([`P3 ${label} (ms)`, range(p[key], fmtMs), `${range(p[`${key}Native`], fmtMs)} fetch`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p3)}`, verdict(median(rr) <= TARGETS.p3), `${range(o[key], fmtMs)} ms (${range(pr, fmtX)} its fetch)`]);
+      }
+      for (const key of ["seq", "conc"]) {
+        const pg = sess.pkcePage;
+        if (!pg[key].length) continue;
+        const rr = ratios(pg[key], pg[`${key}Native`]);
+        rows.push([`  P3 isolation "page": ${REQUESTS} ${key === "seq" ? "sequential" : "concurrent"} (ms)`, range(pg[key], fmtMs), `${range(pg[`${key}Native`], fmtMs)} fetch`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p3)}`, verdict(median(rr) <= TARGETS.p3), ""]);
+      }
+      const perCall = (x, key) => ratios(x[key], x[`${key}Native`]).map((_, i) => (x[key][i] - x[`${key}Native`][i]) / REQUESTS);
+      rows.push(["  P3 added time per request, sequential / concurrent (µs, info)", `${range(perCall(p, "seq").map((v) => v * 1000), fmtInt)} / ${range(perCall(p, "conc").map((v) => v * 1000), fmtInt)}`, "", "", "", "", `${range(perCall(o, "seq").map((v) => v * 1000), fmtInt)} / ${range(perCall(o, "conc").map((v) => v * 1000), fmtInt)}`]);
+      rows.push(["  P3 one API call, no network (µs, info)", `${range(p.call.map((v) => v * 1000), fmtInt)} isAuthenticated()`, "", "", "", "", `${range(o.call.map((v) => v * 1000), fmtInt)} getUser()`]);
+      const proof = (x) => {
+        const ok = x.proof.every((b) => {
+          const t = b.timing.lib;
+          const pz = b.paused.lib;
+          return t.isResponse && t.status === 200 && t.bytes === BLOB && t.contentLength === BLOB && t.bytes === b.timing.native.bytes && pz.bytes === BLOB && pz.firstChunkMs < PAUSE_MS && pz.totalMs >= PAUSE_MS;
+        });
+        const d = x.proof[0].digest;
+        const same = d.lib && d.native && d.lib.sha256 === d.native.sha256 && d.lib.bytes === BLOB;
+        const first = x.proof.map((b) => b.paused.lib.firstChunkMs);
+        const total = x.proof.map((b) => b.paused.lib.totalMs);
+        return { ok: ok && same, text: `${fmtInt(BLOB)} B = fetch's, SHA-256 ${same ? "equal" : "DIFFERS"}; 1st chunk ${range(first, fmtMs)} ms of ${range(total, fmtMs)}`, first };
+      };
+      const pp = proof(p);
+      const op = proof(o);
+      const nativeFirst = p.proof.map((b) => b.paused.native.firstChunkMs);
+      rows.push([`P3 body streams untouched (pause ${PAUSE_MS} ms after 1st MiB)`, pp.text, `1st chunk ${range(nativeFirst, fmtMs)} ms fetch`, "", "streamed, identical", verdict(pp.ok), op.text]);
+      const bad = (st) => Object.entries(st).filter(([k]) => k !== "200").map(([k, v]) => `${v}×${k}`).join(" ");
+      if (bad(p.statuses) || bad(o.statuses)) rows.push(["  non-200 responses (!)", bad(p.statuses) || "none", "", "", "", "", bad(o.statuses) || "none"]);
+
+      const a = sess.oauth4;
       const pg = sess.pkcePage;
-      if (!pg[key].length) continue;
-      const rr = ratios(pg[key], pg[`${key}Native`]);
-      rows.push([`  P3 isolation "page": ${REQUESTS} ${key === "seq" ? "sequential" : "concurrent"} (ms)`, range(pg[key], fmtMs), `${range(pg[`${key}Native`], fmtMs)} fetch`, range(rr, fmtX), `≤ ${fmtX(TARGETS.p3)}`, verdict(median(rr) <= TARGETS.p3), ""]);
-    }
-    const perCall = (x, key) => ratios(x[key], x[`${key}Native`]).map((_, i) => (x[key][i] - x[`${key}Native`][i]) / REQUESTS);
-    rows.push(["  P3 added time per request, sequential / concurrent (µs, info)", `${range(perCall(p, "seq").map((v) => v * 1000), fmtInt)} / ${range(perCall(p, "conc").map((v) => v * 1000), fmtInt)}`, "", "", "", "", `${range(perCall(o, "seq").map((v) => v * 1000), fmtInt)} / ${range(perCall(o, "conc").map((v) => v * 1000), fmtInt)}`]);
-    rows.push(["  P3 one API call, no network (µs, info)", `${range(p.call.map((v) => v * 1000), fmtInt)} isAuthenticated()`, "", "", "", "", `${range(o.call.map((v) => v * 1000), fmtInt)} getUser()`]);
-    const proof = (x) => {
-      const ok = x.proof.every((b) => {
-        const t = b.timing.lib;
-        const pz = b.paused.lib;
-        return t.isResponse && t.status === 200 && t.bytes === BLOB && t.contentLength === BLOB && t.bytes === b.timing.native.bytes && pz.bytes === BLOB && pz.firstChunkMs < PAUSE_MS && pz.totalMs >= PAUSE_MS;
-      });
-      const d = x.proof[0].digest;
-      const same = d.lib && d.native && d.lib.sha256 === d.native.sha256 && d.lib.bytes === BLOB;
-      const first = x.proof.map((b) => b.paused.lib.firstChunkMs);
-      const total = x.proof.map((b) => b.paused.lib.totalMs);
-      return { ok: ok && same, text: `${fmtInt(BLOB)} B = fetch's, SHA-256 ${same ? "equal" : "DIFFERS"}; 1st chunk ${range(first, fmtMs)} ms of ${range(total, fmtMs)}`, first };
-    };
-    const pp = proof(p);
-    const op = proof(o);
-    const nativeFirst = p.proof.map((b) => b.paused.native.firstChunkMs);
-    rows.push([`P3 body streams untouched (pause ${PAUSE_MS} ms after 1st MiB)`, pp.text, `1st chunk ${range(nativeFirst, fmtMs)} ms fetch`, "", "streamed, identical", verdict(pp.ok), op.text]);
-    const bad = (st) => Object.entries(st).filter(([k]) => k !== "200").map(([k, v]) => `${v}×${k}`).join(" ");
-    if (bad(p.statuses) || bad(o.statuses)) rows.push(["  non-200 responses (!)", bad(p.statuses) || "none", "", "", "", "", bad(o.statuses) || "none"]);
+      // Ratios pair the peers of one repetition (the same OP, minutes apart at most).
+      for (const [x, label] of [[p, "worker"], [pg, "page"]]) {
+        const ra = ratios(x.p5, a.p5);
+        rows.push([`P5 callback → tokens ready, ${label} (ms)`, range(x.p5, fmtMs), `${range(a.p5, fmtMs)} oauth4webapi`, range(ra, fmtX), `≤ ${fmtX(TARGETS.p5)}`, verdict(median(ra) <= TARGETS.p5), `${range(o.p5, fmtMs)} ms (pkce ${range(ratios(x.p5, o.p5), fmtX)} of it)`]);
+      }
+      for (const [x, label] of [[p, "worker"], [pg, "page"]]) {
+        const rn = ratios(x.nav, o.nav);
+        rows.push([`NAV navigation → signed in, callback page, warm, ${label} (ms)`, range(x.nav, fmtMs), `${range(o.nav, fmtMs)} oidc-client-ts`, range(rn, fmtX), `≤ ${fmtX(TARGETS.nav)}`, verdict(median(rn) <= TARGETS.nav), `${range(o.nav, fmtMs)} ms; oauth4webapi ${range(a.nav, fmtMs)} ms`]);
+      }
+      rows.push(["LT main-thread long tasks > 50 ms, callback page (navigation → signed in): count (ms)", `worker ${longText(p.long)}`, `page ${longText(pg.long)}`, "", "worker: 0", verdict(p.long.every((l) => l.n === 0)), `${longText(o.long)}; oauth4webapi ${longText(a.long)}`]);
 
-    const a = sess.oauth4;
-    const pg = sess.pkcePage;
-    // Ratios pair the peers of one repetition (the same OP, minutes apart at most).
-    for (const [x, label] of [[p, "worker"], [pg, "page"]]) {
-      const ra = ratios(x.p5, a.p5);
-      rows.push([`P5 callback → tokens ready, ${label} (ms)`, range(x.p5, fmtMs), `${range(a.p5, fmtMs)} oauth4webapi`, range(ra, fmtX), `≤ ${fmtX(TARGETS.p5)}`, verdict(median(ra) <= TARGETS.p5), `${range(o.p5, fmtMs)} ms (pkce ${range(ratios(x.p5, o.p5), fmtX)} of it)`]);
-    }
-    for (const [x, label] of [[p, "worker"], [pg, "page"]]) {
-      const rn = ratios(x.nav, o.nav);
-      rows.push([`NAV navigation → signed in, callback page, warm, ${label} (ms)`, range(x.nav, fmtMs), `${range(o.nav, fmtMs)} oidc-client-ts`, range(rn, fmtX), `≤ ${fmtX(TARGETS.nav)}`, verdict(median(rn) <= TARGETS.nav), `${range(o.nav, fmtMs)} ms; oauth4webapi ${range(a.nav, fmtMs)} ms`]);
-    }
-    rows.push(["LT main-thread long tasks > 50 ms, callback page (navigation → signed in): count (ms)", `worker ${longText(p.long)}`, `page ${longText(pg.long)}`, "", "worker: 0", verdict(p.long.every((l) => l.n === 0)), `${longText(o.long)}; oauth4webapi ${longText(a.long)}`]);
+      const netInfo = (x) => {
+        const r0 = x.p5net[0];
+        const paths = r0.net.map((e) => e.path.replace(/^\/(\.well-known\/)?/, "")).join(", ");
+        const other = x.p5net.map((r) => r.callbackMs - r.netMs);
+        return `${range(x.p5net.map((r) => r.netMs), fmtMs)} ms in ${r0.net.length} requests (${paths}); rest ${range(other, fmtMs)} ms`;
+      };
+      rows.push(["  P5: waiting on the network vs the rest, worker (info)", netInfo(p), "", "", "", "", netInfo(o)]);
+      rows.push(["  P5: the same, oauth4webapi (info)", netInfo(a), "", "", "", "", ""]);
 
-    const netInfo = (x) => {
-      const r0 = x.p5net[0];
-      const paths = r0.net.map((e) => e.path.replace(/^\/(\.well-known\/)?/, "")).join(", ");
-      const other = x.p5net.map((r) => r.callbackMs - r.netMs);
-      return `${range(x.p5net.map((r) => r.netMs), fmtMs)} ms in ${r0.net.length} requests (${paths}); rest ${range(other, fmtMs)} ms`;
-    };
-    rows.push(["  P5: waiting on the network vs the rest, worker (info)", netInfo(p), "", "", "", "", netInfo(o)]);
-    rows.push(["  P5: the same, oauth4webapi (info)", netInfo(a), "", "", "", "", ""]);
+      if (p.p6.length && o.p6.length) {
+        const growth = (x, k) => x.p6.map((m) => m.after[k] - m.before[k]);
+        const wg = growth(p, "wasm");
+        const hg = growth(p, "heap");
+        const og = growth(o, "heap");
+        const before = (x, k) => x.p6.map((m) => m.before[k]);
+        rows.push([`P6 WASM memory growth, ${fmtInt(P6_CALLS)} calls`, range(wg, fmtMB), `${range(before(p, "wasm"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...wg) < TARGETS.p6), "— (no WASM)"]);
+        const second = (x, k) => {
+          const m = x.p6[0];
+          return m.readings.length > 1 ? fmtMB(m.readings[1][k] - m.readings[0][k]) : "—";
+      };
+      rows.push([`P6 JS heap growth, ${fmtInt(P6_CALLS)} calls`, range(hg, fmtMB), `${range(before(p, "heap"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...hg) < TARGETS.p6), `${range(og, fmtMB)} (${range(before(o, "heap"), fmtMB)} before)`]);
+      rows.push([`  P6 growth over a second ${fmtInt(P6_CALLS)} calls (info, rep 1)`, `WASM ${second(p, "wasm")}, heap ${second(p, "heap")}`, "", "", "", "", `heap ${second(o, "heap")}`]);
+      }
+    } else rows.push(["P3/P5/P6", "ERROR", "", "", "", "", ""]);
 
-    if (p.p6.length && o.p6.length) {
-      const growth = (x, k) => x.p6.map((m) => m.after[k] - m.before[k]);
-      const wg = growth(p, "wasm");
-      const hg = growth(p, "heap");
-      const og = growth(o, "heap");
-      const before = (x, k) => x.p6.map((m) => m.before[k]);
-      rows.push([`P6 WASM memory growth, ${fmtInt(P6_CALLS)} calls`, range(wg, fmtMB), `${range(before(p, "wasm"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...wg) < TARGETS.p6), "— (no WASM)"]);
-      const second = (x, k) => {
-        const m = x.p6[0];
-        return m.readings.length > 1 ? fmtMB(m.readings[1][k] - m.readings[0][k]) : "—";
-    };
-    rows.push([`P6 JS heap growth, ${fmtInt(P6_CALLS)} calls`, range(hg, fmtMB), `${range(before(p, "heap"), fmtMB)} before`, "", `< ${fmtMB(TARGETS.p6)}`, verdict(Math.max(...hg) < TARGETS.p6), `${range(og, fmtMB)} (${range(before(o, "heap"), fmtMB)} before)`]);
-    rows.push([`  P6 growth over a second ${fmtInt(P6_CALLS)} calls (info, rep 1)`, `WASM ${second(p, "wasm")}, heap ${second(p, "heap")}`, "", "", "", "", `heap ${second(o, "heap")}`]);
-    }
-  } else rows.push(["P3/P5/P6", "ERROR", "", "", "", "", ""]);
+    if (burst) {
+      const ok = burst.pkce.every((g) => g === TARGETS.p4);
+      const pst = burst.pkceBursts.map((b) => JSON.stringify(b.statuses) + (Object.keys(b.errors).length ? ` errors ${JSON.stringify(b.errors)}` : ""));
+      const ost = burst.oidcBursts.map((b) => JSON.stringify(b.statuses) + (Object.keys(b.errors).length ? ` errors ${JSON.stringify(b.errors)}` : ""));
+      rows.push([`P4 refresh grants, ${P4_BURST} concurrent fetches, expired token`, range(burst.pkce, fmtInt), "", "", `= ${TARGETS.p4}`, verdict(ok), `${range(burst.oidc, fmtInt)} (getUser → signinSilent → fetch)`]);
+      rows.push(["  responses (info)", [...new Set(pst)].join("; "), "", "", "", "", [...new Set(ost)].join("; ")]);
+    } else rows.push(["P4 refresh grants", "ERROR", "", "", "", "", ""]);
 
-  if (burst) {
-    const ok = burst.pkce.every((g) => g === TARGETS.p4);
-    const pst = burst.pkceBursts.map((b) => JSON.stringify(b.statuses) + (Object.keys(b.errors).length ? ` errors ${JSON.stringify(b.errors)}` : ""));
-    const ost = burst.oidcBursts.map((b) => JSON.stringify(b.statuses) + (Object.keys(b.errors).length ? ` errors ${JSON.stringify(b.errors)}` : ""));
-    rows.push([`P4 refresh grants, ${P4_BURST} concurrent fetches, expired token`, range(burst.pkce, fmtInt), "", "", `= ${TARGETS.p4}`, verdict(ok), `${range(burst.oidc, fmtInt)} (getUser → signinSilent → fetch)`]);
-    rows.push(["  responses (info)", [...new Set(pst)].join("; "), "", "", "", "", [...new Set(ost)].join("; ")]);
-  } else rows.push(["P4 refresh grants", "ERROR", "", "", "", "", ""]);
+    // ---- print
+    const cpus = os.cpus();
+    console.log(
+      [
+        "",
+        `pkce-wasm benchmark — ${new Date().toISOString()} — ${chromiumVersion} headless (bare CDP, no network instrumentation), dev server on localhost (no throttling)`,
+        `${cpus.length}× ${cpus[0] && cpus[0].model}, ${sh("go", ["version"]).toString().trim()}, Node ${process.version}, oidc-client-ts ${files.oidcVersion}, oauth4webapi ${files.oauth4Version}`,
+        `N=${N} repetitions (P3: ${P3_N}, P4: ${P4_N}, P6: ${P6_N}); values are median [min–max]; ratios are medians of per-repetition ratios`,
+        ...(process.env.BENCH_JS_FLAGS ? [`V8 flags: ${jsFlags}`] : []),
+        `load average (1 min) at start ${load0[0].toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)} on ${cpus.length} CPUs${os.loadavg()[0] > cpus.length ? " — the machine was busy: timings are noisy" : ""}`,
+        "",
+        table(rows),
+        "",
+        ...(prof ? profileText(prof) : []),
+        "",
+        "baselines: P1/P2 hello-world Go WASM built like the bundle (-trimpath -gcflags=all=-l -ldflags=\"-s -w\") + wasm_exec.js, served like the bundle",
+        "  (precompressed variants when present); P3 native fetch with the same Authorization header, same page; P5 oidc-client-ts",
+        "P2: t0 before the library's first request (after /config.json); ready = PkceWasm.create resolved | new UserManager + getUser() | hello exited.",
+        `P3 peer: oidc-client-ts has no wrapped fetch: getUser() + fetch with its access_token per request. P4: fresh dev server, -access-token-ttl ${P4_TTL_S}s,`,
+        "  autoRefresh: false (automaticSilentRenew: false), burst after expiry; count = refresh_token grants at the OP (/__test/stats).",
+        "P2 worker: PkceWasm.create (default isolation, a module SharedWorker at a fresh URL per load) vs hello started in a module SharedWorker;",
+        "  page: isolation \"page\" vs hello in the page. LT: PerformanceObserver(longtask) in the page, t0 → ready (P2) and navigation → signed in.",
+        "P5: handleCallback() vs oauth4webapi (validateAuthResponse, authorizationCodeGrantRequest, processAuthorizationCodeResponse with nonce,",
+        "  validateApplicationLevelSignature: JWKS + WebCrypto, as pkce-wasm does) and signinRedirectCallback() (oidc-client-ts 3 does not verify",
+        "  the ID-token signature); discovery is fetched before t0 by oauth4webapi and prefetched during create by pkce-wasm. The info rows list",
+        "  the page's requests inside the timed call (the worker's do not show there: see the profile). NAV: the callback document's",
+        "  performance.now() when signed in (its time origin is the navigation), warm HTTP cache (the login page loaded the same files).",
+        "Signed-in pages of the worker build use /bench/worker.js (the shipped worker plus a hook on WebAssembly.instantiate for P6's memory;",
+        "  the profile's sign-ins add ?prof=1: timestamps on messages, fetch, SubtleCrypto, IndexedDB) and exposeAccessToken (P3's baseline).",
+        `P6: after login and 100 warm-up calls; ${P6_CALLS} auth.fetch (50 concurrent) of /api/me; gc() (--expose-gc) before each reading;`,
+        "  the Go heap is collected by Go's own GC (linear memory never shrinks). P4 and P6 are MET only when every repetition meets them.",
+        `wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      ].join("\n"),
+    );
+  }
 
-  // ---- print
-  const cpus = os.cpus();
-  console.log(
-    [
-      "",
-      `pkce-wasm benchmark — ${new Date().toISOString()} — ${chromiumVersion} headless (bare CDP, no network instrumentation), dev server on localhost (no throttling)`,
-      `${cpus.length}× ${cpus[0] && cpus[0].model}, ${sh("go", ["version"]).toString().trim()}, Node ${process.version}, oidc-client-ts ${files.oidcVersion}, oauth4webapi ${files.oauth4Version}`,
-      `N=${N} repetitions (P3: ${P3_N}, P4: ${P4_N}, P6: ${P6_N}); values are median [min–max]; ratios are medians of per-repetition ratios`,
-      ...(process.env.BENCH_JS_FLAGS ? [`V8 flags: ${jsFlags}`] : []),
-      `load average (1 min) at start ${load0[0].toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)} on ${cpus.length} CPUs${os.loadavg()[0] > cpus.length ? " — the machine was busy: timings are noisy" : ""}`,
-      "",
-      table(rows),
-      "",
-      ...(prof ? profileText(prof) : []),
-      "",
-      "baselines: P1/P2 hello-world Go WASM built like the bundle (-trimpath -gcflags=all=-l -ldflags=\"-s -w\") + wasm_exec.js, served like the bundle",
-      "  (precompressed variants when present); P3 native fetch with the same Authorization header, same page; P5 oidc-client-ts",
-      "P2: t0 before the library's first request (after /config.json); ready = PkceWasm.create resolved | new UserManager + getUser() | hello exited.",
-      `P3 peer: oidc-client-ts has no wrapped fetch: getUser() + fetch with its access_token per request. P4: fresh dev server, -access-token-ttl ${P4_TTL_S}s,`,
-      "  autoRefresh: false (automaticSilentRenew: false), burst after expiry; count = refresh_token grants at the OP (/__test/stats).",
-      "P2 worker: PkceWasm.create (default isolation, a module SharedWorker at a fresh URL per load) vs hello started in a module SharedWorker;",
-      "  page: isolation \"page\" vs hello in the page. LT: PerformanceObserver(longtask) in the page, t0 → ready (P2) and navigation → signed in.",
-      "P5: handleCallback() vs oauth4webapi (validateAuthResponse, authorizationCodeGrantRequest, processAuthorizationCodeResponse with nonce,",
-      "  validateApplicationLevelSignature: JWKS + WebCrypto, as pkce-wasm does) and signinRedirectCallback() (oidc-client-ts 3 does not verify",
-      "  the ID-token signature); discovery is fetched before t0 by oauth4webapi and prefetched during create by pkce-wasm. The info rows list",
-      "  the page's requests inside the timed call (the worker's do not show there: see the profile). NAV: the callback document's",
-      "  performance.now() when signed in (its time origin is the navigation), warm HTTP cache (the login page loaded the same files).",
-      "Signed-in pages of the worker build use /bench/worker.js (the shipped worker plus a hook on WebAssembly.instantiate for P6's memory;",
-      "  the profile's sign-ins add ?prof=1: timestamps on messages, fetch, SubtleCrypto, IndexedDB) and exposeAccessToken (P3's baseline).",
-      `P6: after login and 100 warm-up calls; ${P6_CALLS} auth.fetch (50 concurrent) of /api/me; gc() (--expose-gc) before each reading;`,
-      "  the Go heap is collected by Go's own GC (linear memory never shrinks). P4 and P6 are MET only when every repetition meets them.",
-      `wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-    ].join("\n"),
-  );
+  console.log(crossText(cross, load0));
   if (process.env.BENCH_JSON) {
-    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ N, size, ready, burst, sess, prof, load: [load0, os.loadavg()] }, null, 1));
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ N, size, ready, burst, sess, prof, cross, load: [load0, os.loadavg()] }, null, 1));
     log(`raw results written to ${process.env.BENCH_JSON}`);
   }
   if (failures.length) {

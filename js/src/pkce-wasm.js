@@ -181,6 +181,18 @@ function isCallback(href = globalThis.location && globalThis.location.href) {
   return !!q && q.has("state") && (q.has("code") || q.has("error"));
 }
 
+/** True when href is at redirectUri (same origin and path; the query is the response's). */
+function isRedirectURI(href, redirectUri) {
+  if (typeof redirectUri !== "string" || !redirectUri) return false;
+  try {
+    const a = new URL(href);
+    const b = new URL(redirectUri);
+    return a.origin === b.origin && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
 function callbackState(href) {
   const q = params(href);
   return (q && q.get("state")) || "";
@@ -463,9 +475,11 @@ class WorkerCore {
       if (this.shared) conn.port.start();
       // On a redirect URI page the worker may take the login transaction out of IndexedDB while
       // the module loads (worker takeEarly) — unless this page hands the URL to another window's
-      // dedicated worker (a popup or iframe callback without a shared worker).
+      // dedicated worker (a popup or iframe callback without a shared worker). Only the client
+      // whose redirect URI this page is does so: another create() on the page (bad options, a
+      // second client) must not take the transaction from it (that was a state_mismatch).
       const href = (globalThis.location && globalThis.location.href) || "";
-      const early = !this.started && isCallback(href) && (this.shared || !callbackMode(href));
+      const early = !this.started && isCallback(href) && isRedirectURI(href, this.config.redirectUri) && (this.shared || !callbackMode(href));
       this.started = true;
       conn.port.postMessage({ t: "init", protocol: PROTOCOL, config: this.config, callbackState: early ? callbackState(href) : undefined });
       conn.startTimer = setTimeout(() => this.lost(conn, new PkceWasmError("worker_failed", "the worker did not start in time")), START_TIMEOUT_MS);

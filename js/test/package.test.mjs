@@ -1,15 +1,16 @@
 // The npm package as a consumer gets it: `npm pack`, installed into a scratch Vite project, bundled
-// by Vite, run in Chromium against the dev server; and the classic-script (IIFE) build.
+// by Vite, run in Chromium against the dev server. Chromium only (playwright-harness.mjs: the
+// tests read the page's console and the React test follows a popup's events). The classic-script
+// (IIFE) build is tested in every browser by iife.test.mjs.
 //
-// Prerequisites: `make build` (js/dist with pkce-wasm.iife.js; bin/devserver) and `npm ci` in js/
+// Prerequisites: `make build` (js/dist; bin/devserver) and `npm ci` in js/
 // (vite). Works offline: the tarball has no dependencies and Vite is js/node_modules' own.
 // Env: PACKAGE_APP_PORT / PACKAGE_OP_PORT / PACKAGE_VITE_PORT (18380/19390/18381), CHROMIUM_PATH.
 //
 // The built app is served at the root of the app origin through the dev server's -root flag: a
 // temporary root whose demo/ is Vite's output (so /callback, the registered redirect URI, serves
-// the app's index.html) plus demo/iife/ (the classic-script page), and whose js/dist (/pkce/) is
-// the installed package's dist/ plus .br/.gz variants. The same project also runs under
-// `vite dev` (with optimizeDeps.exclude, as the README says) far enough to load the WASM.
+// the app's index.html). The same project also runs under `vite dev` (with optimizeDeps.exclude,
+// as the README says) far enough to load the WASM.
 
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -19,12 +20,9 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import zlib from "node:zlib";
 import { CHROMIUM_SKIP, JS_DIR, chromiumTest as test, launchBrowser, newSession, signIn, startServer } from "./playwright-harness.mjs";
 
 const run = promisify(execFile);
-const gzip = promisify(zlib.gzip);
-const brotli = promisify(zlib.brotliCompress);
 const FIXTURES = path.join(JS_DIR, "test", "fixtures");
 const APP_PORT = Number(process.env.PACKAGE_APP_PORT || 18380);
 const OP_PORT = Number(process.env.PACKAGE_OP_PORT || 19390);
@@ -91,17 +89,8 @@ before(async () => {
     logLevel: "warn",
     build: { outDir: path.join(root, "demo"), emptyOutDir: true },
   });
-  await cp(path.join(FIXTURES, "iife"), path.join(root, "demo", "iife"), { recursive: true });
-
-  // 4. /pkce/ serves the files as packed (a snapshot: js/dist may be rebuilt meanwhile), with
-  //    .br/.gz variants written after them, as `make bundle` does (lower brotli quality: speed).
-  const dist = path.join(root, "js", "dist");
-  await cp(path.join(app, "node_modules", "pkce-wasm", "dist"), dist, { recursive: true });
-  for (const f of ["pkce.wasm", "pkce-wasm.iife.js"]) {
-    const data = await readFile(path.join(dist, f));
-    await writeFile(path.join(dist, `${f}.gz`), await gzip(data, { level: 9 }));
-    await writeFile(path.join(dist, `${f}.br`), await brotli(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }));
-  }
+  // The app loads nothing from /pkce/ (the Vite test checks that); the server wants the directory.
+  await mkdir(path.join(root, "js", "dist"), { recursive: true });
 
   server = await startServer({ appPort: APP_PORT, opPort: OP_PORT, extraArgs: ["-root", root] });
   browser = await launchBrowser();
@@ -175,44 +164,6 @@ test("Vite app bundling the tarball: sign in at the OP, back signed in, /api/me 
     assert.ok(worker.length > 0 && worker.every((p) => /^\/assets\/pkce-wasm\.worker-[\w-]+\.js$/.test(p)), `worker requests: ${worker}`);
     assert.ok(!served.some((p) => p.startsWith("/pkce/")), `nothing loaded from /pkce/: ${served}`);
     assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
-  }),
-);
-
-test("IIFE: <script src=/pkce/pkce-wasm.iife.js> finds pkce.wasm next to it and reaches the OP login", { timeout: TEST_TIMEOUT_MS }, (t) =>
-  withSession(t, async (s) => {
-    const { page } = s;
-    const mark = server.mark();
-    await page.goto(`${server.appOrigin}/iife/`);
-    await page.locator('body[data-ready="true"]').waitFor({ state: "attached" });
-    assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, "no error while loading");
-    assert.equal(await page.evaluate(() => document.body.dataset.badConfig), "invalid_config", "rejects with PkceWasm.PkceWasmError");
-    assert.deepEqual(await page.evaluate(() => Object.keys(window.PkceWasm).sort()), ["PkceWasmError", "create", "isCallback"]);
-
-    // The worker and the WASM resolved against the script's URL (/pkce/), not the page's (/iife/)
-    // (the worker fetches the WASM: read the server's access log); served precompressed, with the
-    // type instantiateStreaming needs.
-    const served = appPaths(server.logSince(mark));
-    assert.ok(served.includes("/pkce/pkce-wasm.worker.js"), `the worker came from /pkce/: ${served}`);
-    assert.ok(served.includes("/pkce/pkce.wasm"), `pkce.wasm came from /pkce/: ${served}`);
-    const res = await fetch(`${server.appOrigin}/pkce/pkce.wasm`, { headers: { "Accept-Encoding": "br, gzip" } });
-    const h = Object.fromEntries(res.headers);
-    await res.arrayBuffer();
-    assert.equal(h["content-type"], "application/wasm");
-    assert.ok(["br", "gzip"].includes(h["content-encoding"]), `pkce.wasm Content-Encoding ${h["content-encoding"]}`);
-    t.diagnostic(`pkce.wasm is served with Content-Encoding ${h["content-encoding"]}`);
-    assert.match(h["etag"] || "", /^"[0-9a-f]{32}"$/);
-    assert.equal(h["cache-control"], "no-cache");
-    assert.ok(!s.consoleLines.some((l) => /instantiateStreaming failed|pageerror/.test(l)), s.consoleLines.join("\n"));
-
-    const issuerOrigin = new URL(server.config.issuer).origin;
-    const authRequest = page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).origin === issuerOrigin);
-    await page.click("#login");
-    const q = new URL((await authRequest).url()).searchParams;
-    assert.equal(q.get("client_id"), server.config.clientId);
-    assert.equal(q.get("code_challenge_method"), "S256");
-    assert.equal(q.get("redirect_uri"), server.config.redirectUri);
-    await page.locator("#username").waitFor();
-    assert.equal(new URL(page.url()).origin, issuerOrigin, "on the OP's login page");
   }),
 );
 

@@ -1,7 +1,10 @@
-// Bench-only: the hello-world Go WASM started in a module SharedWorker, the floor for P2 in worker
-// mode. Posts { t: "done", instantiateMs } on the connecting port once the Go program has exited.
+// Bench-only: the hello-world Go WASM started in a module worker, the floor for P2 in worker mode:
+// a SharedWorker, or a dedicated Worker where pkce-wasm uses one (WebKit). Posts
+// { t: "done", instantiateMs } on the connecting port (shared) or to the page (dedicated) once the
+// Go program has exited.
 import "/bench/hello/wasm_exec.js";
 
+const shared = typeof SharedWorkerGlobalScope === "function" && self instanceof SharedWorkerGlobalScope;
 const ports = [];
 let done = null;
 self.onconnect = (e) => {
@@ -9,15 +12,16 @@ self.onconnect = (e) => {
   ports.push(p);
   if (done) p.postMessage(done);
 };
+const send = (m) => {
+  done = m;
+  if (shared) for (const p of ports) p.postMessage(m);
+  else self.postMessage(m);
+};
 (async () => {
   const t0 = performance.now();
   const go = new globalThis.Go();
   const { instance } = await WebAssembly.instantiateStreaming(fetch("/bench/hello/hello.wasm"), go.importObject);
   const instantiateMs = performance.now() - t0;
   await go.run(instance);
-  done = { t: "done", instantiateMs };
-  for (const p of ports) p.postMessage(done);
-})().catch((err) => {
-  done = { t: "error", error: String(err) };
-  for (const p of ports) p.postMessage(done);
-});
+  send({ t: "done", instantiateMs });
+})().catch((err) => send({ t: "error", error: String(err) }));
