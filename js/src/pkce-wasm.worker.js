@@ -98,7 +98,14 @@ async function init(port, m) {
       client = start(config);
       client.catch(() => { client = null; }); // a failed start (e.g. the WASM did not load) may be retried
     }
-    await client;
+    try {
+      await client;
+    } catch (err) {
+      // A worker that cannot start leaves the transactions it took early, before it answers: a
+      // dedicated worker is terminated as soon as the page hears of the failure.
+      await Promise.all([...early.keys()].map(putBack));
+      throw err;
+    }
     initialized.add(port);
     post(port, { t: "ready", methods });
   } catch (err) {
@@ -116,7 +123,7 @@ async function start(config) {
         const e = early.get(key);
         if (!e) return txStore.take(key);
         early.delete(key);
-        return e.then((v) => (v === null ? txStore.take(key) : v));
+        return e.then((rec) => (rec ? recordValue(rec) : txStore.take(key)));
       },
     },
     emit: (name, detail) => {
@@ -140,14 +147,21 @@ async function start(config) {
 // fresh worker took 4–90 ms in `make bench`). The page sends the state of the callback URL it is
 // on, and only when it will call callback itself (not a popup's or iframe's page that forwards the
 // URL to another worker). A port could already take a transaction by calling callback; this gives
-// it nothing more.
+// it nothing more. A transaction taken early and not used — this worker failed to start (invalid
+// options), or more than EARLY_MAX are waiting — goes back to IndexedDB as it was.
 function takeEarly(state) {
   if (typeof state !== "string" || !state || state.length > 512) return;
   const key = TX_KEY_PREFIX + state;
   if (early.has(key)) return;
-  if (early.size >= EARLY_MAX) early.delete(early.keys().next().value);
-  const p = txStore.take(key).catch(() => null); // a failed read: Go's own take reports it
+  if (early.size >= EARLY_MAX) putBack(early.keys().next().value);
+  const p = txStore.takeRecord(key).catch(() => null); // a failed read: Go's own take reports it
   early.set(key, p);
+}
+
+function putBack(key) {
+  const p = early.get(key);
+  early.delete(key);
+  return p ? p.then((rec) => rec && txStore.restore(key, rec)).catch(() => {}) : Promise.resolve();
 }
 
 async function call(port, id, method, args) {
@@ -356,6 +370,16 @@ function idbStore() {
       tx.onabort = () => reject(tx.error);
     });
   };
+  // takeRecord reads and deletes a record in one transaction: single use.
+  const takeRecord = (key) => withStore((store, result) => {
+    const get = store.get(key);
+    get.onsuccess = () => {
+      const rec = get.result;
+      if (rec === undefined) return result(null);
+      store.delete(key);
+      result(rec);
+    };
+  });
   return {
     put: (key, value) => withStore((store) => {
       // Drop abandoned transactions while here.
@@ -369,14 +393,13 @@ function idbStore() {
       };
       store.put({ value, at: now }, key);
     }),
-    take: (key) => withStore((store, result) => {
-      const get = store.get(key);
-      get.onsuccess = () => {
-        const rec = get.result;
-        if (rec === undefined) return result(null);
-        store.delete(key);
-        result(rec && typeof rec.value === "string" && Date.now() - rec.at < TX_TTL_MS ? rec.value : null);
-      };
-    }),
+    take: (key) => takeRecord(key).then((rec) => (rec ? recordValue(rec) : null)),
+    takeRecord,
+    restore: (key, rec) => withStore((store) => { store.put(rec, key); }),
   };
+}
+
+// recordValue is a stored transaction's value, or null when it is malformed or expired.
+function recordValue(rec) {
+  return rec && typeof rec.value === "string" && Date.now() - rec.at < TX_TTL_MS ? rec.value : null;
 }
