@@ -81,7 +81,11 @@ const OTHERS = ["firefox", "webkit"].filter((b) => BROWSERS.includes(b));
 const X_N = Math.min(intEnv("BENCH_X_N", 6), N);
 const X_P3_N = Math.min(intEnv("BENCH_X_P3_N", 3), X_N);
 
-const TARGETS = { p1: 1.5, p2: 1.3, p3: 1.15, p4: 1, p5: 1.0, nav: 1.0, long: 0, p6: 1 << 20 };
+// The speed issue's targets: bytes ≤ 1.6× hello; ready (and ready + first getUser) ≤ 2× hello's
+// time to ready; 1000 sequential wrapped GETs ≤ 1.15× native fetch; callback → tokens ≤ 1.5×
+// oauth4webapi's; navigation → signed in ≤ 1.5× oidc-client-ts's; one refresh for a burst; no long
+// task in worker mode; WASM memory growth < 1 MiB.
+const TARGETS = { p1: 1.6, p2: 2.0, p3: 1.15, p4: 1, p5: 1.5, nav: 1.5, long: 0, p6: 1 << 20 };
 
 const t0 = Date.now();
 const log = (...a) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s]`, ...a);
