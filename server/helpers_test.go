@@ -256,13 +256,19 @@ func (e *testEnv) callAPI(t *testing.T, accessToken string) *http.Response {
 
 func (e *testEnv) stats(t *testing.T) statsJSON {
 	t.Helper()
-	res := e.get(t, e.cfg.AppOrigin+"/__test/stats", nil)
+	return getJSON[statsJSON](t, e, e.cfg.AppOrigin+"/__test/stats")
+}
+
+// getJSON GETs rawURL, requires 200 and decodes the JSON body into a T.
+func getJSON[T any](t *testing.T, e *testEnv, rawURL string) T {
+	t.Helper()
+	res := e.get(t, rawURL, nil)
 	if res.StatusCode != http.StatusOK {
-		t.Fatalf("/__test/stats: status %d", res.StatusCode)
+		t.Fatalf("GET %s: status %d", res.Request.URL.Path, res.StatusCode)
 	}
-	var s statsJSON
-	decodeJSON(t, res, &s)
-	return s
+	var v T
+	decodeJSON(t, res, &v)
+	return v
 }
 
 // jwtClaims decodes a JWT's payload without verifying it.

@@ -19,13 +19,7 @@ func (e *testEnv) post(t *testing.T, path, contentType, body string) *http.Respo
 
 func (e *testEnv) injectSeen(t *testing.T) injectSeenJSON {
 	t.Helper()
-	res := e.get(t, e.cfg.AppOrigin+"/__test/inject/seen", nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /__test/inject/seen: status %d", res.StatusCode)
-	}
-	var v injectSeenJSON
-	decodeJSON(t, res, &v)
-	return v
+	return getJSON[injectSeenJSON](t, e, e.cfg.AppOrigin+"/__test/inject/seen")
 }
 
 func TestInjectHook(t *testing.T) {

@@ -168,20 +168,29 @@ func (p *parser) array(depth int) (Value, error) {
 			return Value{}, err
 		}
 		v.elems = append(v.elems, e)
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return Value{}, p.fail(ReasonSyntax)
+		if done, err := p.next(']'); err != nil {
+			return Value{}, err
+		} else if done {
+			return v, nil
 		}
+	}
+}
+
+// next reads what follows an array element or an object member: a comma (more follow) or the
+// closing bracket (done). Anything else is a syntax error.
+func (p *parser) next(closing byte) (done bool, err error) {
+	p.skipSpace()
+	if p.pos < len(p.src) {
 		switch p.src[p.pos] {
 		case ',':
 			p.pos++
-		case ']':
+			return false, nil
+		case closing:
 			p.pos++
-			return v, nil
-		default:
-			return Value{}, p.fail(ReasonSyntax)
+			return true, nil
 		}
 	}
+	return false, p.fail(ReasonSyntax)
 }
 
 // foldedIndexAt: objects with more members than this check names through a map.
@@ -241,18 +250,10 @@ func (p *parser) object(depth int) (Value, error) {
 			return Value{}, err
 		}
 		v.members = append(v.members, Member{Name: name, Value: mv})
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return Value{}, p.fail(ReasonSyntax)
-		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
+		if done, err := p.next('}'); err != nil {
+			return Value{}, err
+		} else if done {
 			return v, nil
-		default:
-			return Value{}, p.fail(ReasonSyntax)
 		}
 	}
 }
