@@ -168,29 +168,20 @@ func (p *parser) array(depth int) (Value, error) {
 			return Value{}, err
 		}
 		v.elems = append(v.elems, e)
-		if done, err := p.next(']'); err != nil {
-			return Value{}, err
-		} else if done {
-			return v, nil
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return Value{}, p.fail(ReasonSyntax)
 		}
-	}
-}
-
-// next reads what follows an array element or an object member: a comma (more follow) or the
-// closing bracket (done). Anything else is a syntax error.
-func (p *parser) next(closing byte) (done bool, err error) {
-	p.skipSpace()
-	if p.pos < len(p.src) {
 		switch p.src[p.pos] {
 		case ',':
 			p.pos++
-			return false, nil
-		case closing:
+		case ']':
 			p.pos++
-			return true, nil
+			return v, nil
+		default:
+			return Value{}, p.fail(ReasonSyntax)
 		}
 	}
-	return false, p.fail(ReasonSyntax)
 }
 
 // foldedIndexAt: objects with more members than this check names through a map.
@@ -250,10 +241,18 @@ func (p *parser) object(depth int) (Value, error) {
 			return Value{}, err
 		}
 		v.members = append(v.members, Member{Name: name, Value: mv})
-		if done, err := p.next('}'); err != nil {
-			return Value{}, err
-		} else if done {
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return Value{}, p.fail(ReasonSyntax)
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
 			return v, nil
+		default:
+			return Value{}, p.fail(ReasonSyntax)
 		}
 	}
 }
