@@ -145,7 +145,8 @@ export interface PkceWasmClient {
   /**
    * fetch that adds `Authorization: Bearer` for allow-listed origins only. In worker mode the
    * request goes out from the worker: the Response is built here from its status, headers and
-   * body stream (url, redirected and type are carried over; an opaque answer becomes status 0).
+   * body (one buffer when small, else a stream; url, redirected and type are carried over; an opaque
+   * answer becomes status 0).
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** The session's token-free status, or null when signed out. */
