@@ -17,7 +17,6 @@ import assert from "node:assert/strict";
 import {
   OTHER_ORIGIN,
   accessTokenHash,
-  assertNoTokens,
   forEachBrowser,
   navigateAndWait,
   pageDump,
