@@ -27,7 +27,7 @@ let streamTransfer = null; // can a ReadableStream be transferred here? (WebKit:
 let loggingOut = null; // the port whose logout is under way: the other tabs hear "other_tab"
 let txStore = null; // the login transactions in IndexedDB (idbStore), opened by the first valid init
 // Login transactions taken out of IndexedDB before the Go client is up (see takeEarly): key →
-// Promise of the value (or null). Each is handed out once, to the first take of its key.
+// Promise of the stored record (or null). Each is handed out once, to the first take of its key.
 const early = new Map();
 const EARLY_MAX = 8;
 const TX_KEY_PREFIX = "pkce-wasm.tx."; // core.txKeyPrefix (kept equal by wasm/core TestWorkerTxKeyPrefix)
