@@ -264,8 +264,9 @@ function pick(o, names) {
 }
 
 // makeClient wraps a core (Go's client object in the page, or the worker proxy) with the page
-// plumbing. shared: the core is a SharedWorker's, so popups and iframes reach it directly.
-function makeClient(core, { shared, runsIn, events }) {
+// plumbing. runsIn "shared-worker": popups and iframes reach the same core directly.
+function makeClient(core, { runsIn, events }) {
+  const shared = runsIn === "shared-worker";
   const listeners = new Map();
   const off = (name, fn) => {
     const l = listeners.get(fn)?.get(name);
@@ -409,7 +410,7 @@ async function createInPage(config, wasmUrl, emit) {
   const bridge = await loadBridge(wasmUrl);
   const keys = config.dpop === true ? dpopKeys(config) : undefined;
   const core = await bridge.create(config, { store: sessionStore(), emit, shared: false, keys });
-  return { core, shared: false, runsIn: "page" };
+  return { core, runsIn: "page" };
 }
 
 // ---- isolation "worker": a proxy to pkce-wasm.worker.js ----
@@ -679,7 +680,7 @@ async function createInWorker(config, workerUrl, emit) {
   const core = new WorkerCore(workerUrl, name, config, emit);
   const methods = await core.connect();
   if (!(Array.isArray(methods) && methods.includes("getAccessToken"))) core.getAccessToken = undefined;
-  return { core, shared: core.shared, runsIn: core.shared ? "shared-worker" : "worker" };
+  return { core, runsIn: core.shared ? "shared-worker" : "worker" };
 }
 
 function absoluteURL(u, base) {
@@ -721,7 +722,7 @@ export const PkceWasm = {
     // On the redirect URI page the exchange needs discovery and the JWKS: fetch them while the
     // app is still starting up.
     if (isCallback()) started.core.prefetch().catch(() => {});
-    return makeClient(started.core, { shared: started.shared, runsIn: started.runsIn, events });
+    return makeClient(started.core, { runsIn: started.runsIn, events });
   },
 
   isCallback,
